@@ -1,0 +1,148 @@
+"""The configuration and the subject sheet: validated once, at the edge, with errors that
+name the file, the key or row, and the fix. Usable without Snakemake."""
+
+import difflib
+import re
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from .errors import PoseAnimateError
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SUBJECTS_SCHEMA = REPO / "workflow" / "schemas" / "subjects.schema.yaml"
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _with_defaults(cls):
+    """A validator class that also fills in `default`s of the schema's properties."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub and key not in instance:
+                    instance[key] = _copy(sub["default"])
+                elif sub.get("type") == "object" and key not in instance and \
+                        "properties" in sub:
+                    instance[key] = {}
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(cls, {"properties": set_defaults})
+
+
+def _copy(value):
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+_Validator = _with_defaults(jsonschema.Draft7Validator)
+
+
+def validate_config(config: dict, source="config/config.yaml", schema_path=CONFIG_SCHEMA) -> dict:
+    """Validate `config` in place, fill defaults, and return it; raise a PoseAnimateError."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.path))
+    if errors:
+        raise PoseAnimateError(_explain(errors[0], schema), path=source,
+                               fix=_fix(errors[0], schema))
+    return config
+
+
+def _dotted(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _explain(err, schema) -> str:
+    where = _dotted(err.absolute_path)
+    if err.validator == "additionalProperties":
+        unknown = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        return f"unknown key '{unknown[0]}' in {where}."
+    if err.validator == "type":
+        return (f"'{where}' must be of type {err.validator_value}, "
+                f"got {err.instance!r}.")
+    if err.validator == "enum":
+        return f"'{where}' must be one of {err.validator_value}, got {err.instance!r}."
+    return f"'{where}': {err.message}."
+
+
+def _fix(err, schema) -> str:
+    if err.validator == "additionalProperties":
+        known = list(err.schema.get("properties", {}))
+        unknown = sorted(set(err.instance) - set(known))[0]
+        close = difflib.get_close_matches(str(unknown), known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"{hint}Known keys here: {', '.join(known)}."
+    desc = err.schema.get("description")
+    return f"see workflow/schemas/config.schema.yaml{': ' + desc if desc else '.'}"
+
+
+def load_config(path) -> dict:
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PoseAnimateError(f"cannot read the configuration ({exc}).", path=path,
+                               fix="check the YAML syntax (indentation, colons).")
+    return validate_config(config, source=path)
+
+
+def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
+    """Read and check the subject sheet (TSV): one row per video.
+
+    `generated` are paths that the workflow itself makes (the demo videos): they need not
+    exist yet. Relative paths are taken from `base` (the working directory by default).
+    """
+    path = Path(path)
+    base = Path(base) if base else Path.cwd()
+    try:
+        sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PoseAnimateError(f"cannot read the subject sheet ({exc}).", path=path,
+                               fix="it must be tab-separated with a header row: "
+                                   "subject<TAB>video[<TAB>keypoints].")
+    sheet.columns = [c.strip() for c in sheet.columns]
+    schema = yaml.safe_load(SUBJECTS_SCHEMA.read_text())
+    known = list(schema["properties"])
+    for col in sheet.columns:
+        if col not in known:
+            close = difflib.get_close_matches(col, known, n=1)
+            raise PoseAnimateError(
+                f"unknown column '{col}'.", path=path,
+                fix=(f"did you mean '{close[0]}'? " if close else "")
+                + f"Columns are: {', '.join(known)}.")
+    for col in schema["required"]:
+        if col not in sheet.columns:
+            raise PoseAnimateError(f"missing column '{col}'.", path=path,
+                                   fix=f"the header must hold {', '.join(schema['required'])}.")
+    if "keypoints" not in sheet.columns:
+        sheet["keypoints"] = ""
+    sheet = sheet.apply(lambda c: c.str.strip())
+    generated = {str(Path(g)) for g in generated}
+    seen = {}
+    for i, row in enumerate(sheet.itertuples(index=False), start=2):  # line 1 is the header
+        where = f"row {i} (subject '{row.subject}')"
+        if not SAFE_ID.match(row.subject) or "__" in row.subject:
+            raise PoseAnimateError(
+                f"{where}: '{row.subject}' is not a safe subject id.", path=path,
+                fix="use letters, digits, '_', '-' and '.', starting with a letter or digit, "
+                    "without '__' (it separates target and driving in render folders).")
+        if row.subject in seen:
+            raise PoseAnimateError(f"{where}: duplicate subject id (also row {seen[row.subject]}).",
+                                   path=path, fix="give every row its own subject id.")
+        seen[row.subject] = i
+        if not row.video:
+            raise PoseAnimateError(f"{where}: the video column is empty.", path=path,
+                                   fix="give a video file or a folder of images.")
+        video = Path(row.video)
+        if str(video) not in generated and not (base / video).exists():
+            raise PoseAnimateError(f"{where}: video '{row.video}' does not exist.", path=path,
+                                   fix="correct the path (relative paths are from the "
+                                       "repository root) or remove the row.")
+        if row.keypoints and not (base / row.keypoints).exists():
+            raise PoseAnimateError(f"{where}: keypoints '{row.keypoints}' do not exist.",
+                                   path=path, fix="give a folder of OpenPose JSON or an "
+                                                  "AlphaPose results file, or leave it empty.")
+    return sheet.set_index("subject", drop=False)

@@ -1,0 +1,58 @@
+"""Logging and progress for stages: one log file per job, progress bars with rate and ETA."""
+
+import contextlib
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .errors import PoseAnimateError
+
+log = logging.getLogger("pose_animate")
+
+
+@contextlib.contextmanager
+def to_log(path=None, level=logging.INFO):
+    """Send the package's log to `path` and to stderr for the duration of a job.
+
+    An exception is written to the log with its traceback; a PoseAnimateError is also printed
+    as one clear line (that is what the user needs to read) before it propagates.
+    """
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(path, mode="w"))
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
+    for h in handlers:
+        h.setFormatter(fmt)
+        log.addHandler(h)
+    old_level = log.level
+    log.setLevel(level)
+    start = time.perf_counter()
+    try:
+        yield log
+    except PoseAnimateError as exc:
+        log.error("%s", exc)
+        raise
+    except BaseException:
+        log.error("failed:\n%s", traceback.format_exc())
+        raise
+    else:
+        log.info("done in %.1f s", time.perf_counter() - start)
+    finally:
+        for h in handlers:
+            log.removeHandler(h)
+            h.close()
+        log.setLevel(old_level)
+
+
+def progress(iterable=None, total=None, desc="", unit="frame"):
+    """A progress bar on stderr with rate and ETA (quiet when stderr is not a terminal
+    except for a line every 10 seconds, so logs of long jobs stay readable)."""
+    interactive = sys.stderr.isatty()
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr,
+                mininterval=0.5 if interactive else 10.0, dynamic_ncols=True,
+                disable=None if interactive else False)

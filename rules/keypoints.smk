@@ -1,0 +1,60 @@
+# 2D keypoints per frame as OpenPose JSON: detected (mediapipe, mmpose) or imported
+# (OpenPose JSON folder, AlphaPose results) into the extracted frames' pixels.
+
+
+def keypoints_source(wildcards):
+    source = imported_keypoints(wildcards)
+    return [source] if source else []
+
+
+rule keypoints:
+    input:
+        frames="results/subjects/{subject}/frames",
+        frames_record="results/work/{subject}/frames.json",
+        source=keypoints_source,
+    output:
+        raw=directory("results/work/{subject}/keypoints_raw"),
+        record="results/work/{subject}/keypoints.json",
+    params:
+        cfg=config["keypoints"],
+    log:
+        "logs/keypoints/{subject}.log",
+    benchmark:
+        "benchmarks/keypoints/{subject}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    threads: 2
+    script:
+        "../workflow/scripts/keypoints.py"
+
+
+rule keypoints_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        raw="results/work/{subject}/keypoints_raw",
+    output:
+        sheet=report(
+            "results/qa/{subject}/keypoints_sheet.jpg",
+            caption="../report/keypoints_sheet.rst",
+            category="Keypoints",
+            subcategory="{subject}",
+        ),
+        video="results/qa/{subject}/keypoints_overlay.mp4",
+    params:
+        cfg=config["keypoints"],
+    log:
+        "logs/keypoints_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/keypoints_qa.py"
+
+
+STAGE_RECORDS.append("results/work/{subject}/keypoints.json")
+ALL_TARGETS += expand(
+    [
+        "results/qa/{subject}/keypoints_sheet.jpg",
+        "results/qa/{subject}/keypoints_overlay.mp4",
+    ],
+    subject=SUBJECTS.index,
+)
