@@ -1,0 +1,1 @@
+"""Keypoint backends (detect or import) that all write OpenPose JSON in frame pixels."""
