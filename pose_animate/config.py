@@ -140,7 +140,8 @@ def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
         if str(video) not in generated and not (base / video).exists():
             raise PoseAnimateError(f"{where}: video '{row.video}' does not exist.", path=path,
                                    fix="correct the path (relative paths are from the "
-                                       "repository root) or remove the row.")
+                                       "working directory, the repository root) or "
+                                       "remove the row.")
         if row.keypoints and not (base / row.keypoints).exists():
             raise PoseAnimateError(f"{where}: keypoints '{row.keypoints}' do not exist.",
                                    path=path, fix="give a folder of OpenPose JSON or an "
