@@ -9,6 +9,13 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    subject=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    name=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+
+
 include: "rules/demo.smk"
 include: "rules/frames.smk"
 include: "rules/keypoints.smk"

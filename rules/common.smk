@@ -1,13 +1,10 @@
-# Shared by every rule file: configuration, the subject sheet, input functions, and the
+# Shared by all stage files. Configuration, the subject sheet, input functions, and the
 # registries that stage files fill (ALL_TARGETS, STAGE_RECORDS).
-import os
 import sys
 
+# The library of this checkout, also where it is not installed (scripts find it through the
+# link workflow/scripts/pose_animate, since Snakemake puts a script's folder on sys.path).
 sys.path.insert(0, workflow.basedir)
-# Jobs (scripts, cluster jobs) import the library from this checkout.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
-)
 
 from snakemake.exceptions import WorkflowError
 from pose_animate.config import validate_config, load_subjects
@@ -23,11 +20,6 @@ except PoseAnimateError as exc:
     raise WorkflowError(str(exc))
 
 
-wildcard_constraints:
-    subject=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
-    name=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
-
-
 # What `snakemake` builds by default; each rule file adds its final outputs.
 ALL_TARGETS = []
 # Per-stage records (results/work/{subject}/{stage}.json) merged into the dataset's meta.json.
@@ -38,6 +30,7 @@ def subject_video(wildcards):
     return SUBJECTS.loc[wildcards.subject, "video"]
 
 
-def imported_keypoints(wildcards):
-    """The sheet's keypoints column (a folder or file to import), or '' to detect."""
-    return SUBJECTS.loc[wildcards.subject, "keypoints"]
+def keypoints_source(wildcards):
+    """The sheet's keypoints column (a folder or file to import) as a list; [] to detect."""
+    source = SUBJECTS.loc[wildcards.subject, "keypoints"]
+    return [source] if source else []

@@ -5,13 +5,13 @@ rule demo_video:
     output:
         video="results/demo/{name}/video.mp4",
         truth=directory("results/demo/{name}/truth"),
-    params:
-        figure=lambda wc: config["demo"]["figures"][wc.name],
     log:
         "logs/demo_video/{name}.log",
     benchmark:
         "benchmarks/demo_video/{name}.tsv"
     conda:
         "../envs/vision.yaml"
+    params:
+        figure=lambda wc: config["demo"]["figures"][wc.name],
     script:
         "../workflow/scripts/demo_video.py"

@@ -7,8 +7,6 @@ rule frames:
     output:
         frames=directory("results/subjects/{subject}/frames"),
         record="results/work/{subject}/frames.json",
-    params:
-        cfg=config["frames"],
     log:
         "logs/frames/{subject}.log",
     benchmark:
@@ -16,6 +14,8 @@ rule frames:
     conda:
         "../envs/vision.yaml"
     threads: 2
+    params:
+        cfg=config["frames"],
     script:
         "../workflow/scripts/frames.py"
 

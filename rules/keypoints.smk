@@ -2,11 +2,6 @@
 # (OpenPose JSON folder, AlphaPose results) into the extracted frames' pixels.
 
 
-def keypoints_source(wildcards):
-    source = imported_keypoints(wildcards)
-    return [source] if source else []
-
-
 rule keypoints:
     input:
         frames="results/subjects/{subject}/frames",
@@ -15,8 +10,6 @@ rule keypoints:
     output:
         raw=directory("results/work/{subject}/keypoints_raw"),
         record="results/work/{subject}/keypoints.json",
-    params:
-        cfg=config["keypoints"],
     log:
         "logs/keypoints/{subject}.log",
     benchmark:
@@ -24,6 +17,8 @@ rule keypoints:
     conda:
         "../envs/vision.yaml"
     threads: 2
+    params:
+        cfg=config["keypoints"],
     script:
         "../workflow/scripts/keypoints.py"
 
@@ -40,12 +35,12 @@ rule keypoints_qa:
             subcategory="{subject}",
         ),
         video="results/qa/{subject}/keypoints_overlay.mp4",
-    params:
-        cfg=config["keypoints"],
     log:
         "logs/keypoints_qa/{subject}.log",
     conda:
         "../envs/vision.yaml"
+    params:
+        cfg=config["keypoints"],
     script:
         "../workflow/scripts/keypoints_qa.py"
 
