@@ -1,0 +1,248 @@
+"""Optical flow between consecutive frames, both directions, with a validity mask.
+
+`flow/t` maps frame t to t+1 (frame t's pixel x moves to x + flow[x]); `flow_inv/t` maps frame
+t+1 back to t. Backends: OpenCV DIS (default, preset configurable), Farneback, and the contrib
+DeepFlow (slower, more accurate); or `.flo` folders made elsewhere, validated and copied.
+
+Validity (forward-backward consistency, Sundaram et al. 2010): a forward vector is kept where
+the backward flow at its end point brings it back, |w_f + w_b(x + w_f)|^2 <=
+alpha (|w_f|^2 + |w_b(x + w_f)|^2) + beta, and its end point stays inside the frame. Pixels
+that fail are occluded or wrongly matched; temporal losses should ignore them.
+"""
+
+import concurrent.futures
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic import atomic_dir
+from .errors import PoseAnimateError
+from .formats import frame_name, natural_key, read_flo, write_flo, write_image, write_json
+from .frameseq import FrameSequence
+from .runlog import log, progress
+
+METHODS = ("dis", "farneback", "deepflow")
+DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+               "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+               "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+
+
+def make_estimator(method: str = "dis", preset: str = "medium"):
+    """A function (gray0, gray1) -> (H, W, 2) float32 flow mapping gray0's pixels to gray1."""
+    if method == "dis":
+        dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+        return lambda a, b: dis.calc(a, b, None)
+    if method == "farneback":
+        return lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 5, 15, 5, 7, 1.5,
+                                                         cv2.OPTFLOW_FARNEBACK_GAUSSIAN)
+    if method == "deepflow":
+        deep = cv2.optflow.createOptFlow_DeepFlow()
+        return lambda a, b: deep.calc(a, b, None)
+    raise ValueError(f"unknown flow method {method!r}; one of {METHODS}")
+
+
+def sample(field: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """`field` read at x + flow(x) (bilinear; outside the frame reads the border)."""
+    h, w = flow.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(field, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def consistency_mask(fwd: np.ndarray, bwd: np.ndarray, alpha: float = 0.01,
+                     beta: float = 0.5) -> np.ndarray:
+    """bool (H, W): where `fwd` is confirmed by `bwd` (the opposite direction's flow)."""
+    h, w = fwd.shape[:2]
+    bwd_at_end = sample(bwd, fwd)
+    loop = fwd + bwd_at_end
+    ok = (loop ** 2).sum(-1) <= alpha * ((fwd ** 2).sum(-1) + (bwd_at_end ** 2).sum(-1)) + beta
+    gx, gy = np.meshgrid(np.arange(w), np.arange(h))
+    ex, ey = gx + fwd[..., 0], gy + fwd[..., 1]
+    return ok & (ex >= 0) & (ex <= w - 1) & (ey >= 0) & (ey <= h - 1)
+
+
+def endpoint_error(flow: np.ndarray, truth: np.ndarray, valid: np.ndarray | None = None) -> float:
+    """Mean end-point error in pixels; GT values above 1e9 (Middlebury 'unknown') are skipped."""
+    known = np.all(np.abs(truth) < 1e9, axis=-1)
+    if valid is not None:
+        known &= valid
+    return float(np.linalg.norm(flow - truth, axis=-1)[known].mean())
+
+
+def _colour_wheel() -> np.ndarray:
+    """The Middlebury colour wheel (Baker et al. 2007): 55 hues, RGB 0..255."""
+    segments = [(15, (255, 0, 0), (255, 255, 0)), (6, (255, 255, 0), (0, 255, 0)),
+                (4, (0, 255, 0), (0, 255, 255)), (11, (0, 255, 255), (0, 0, 255)),
+                (13, (0, 0, 255), (255, 0, 255)), (6, (255, 0, 255), (255, 0, 0))]
+    rows = []
+    for n, a, b in segments:
+        f = np.arange(n)[:, None] / n
+        rows.append((1 - f) * np.array(a) + f * np.array(b))
+    return np.floor(np.concatenate(rows)).astype(np.float32)
+
+
+_WHEEL = _colour_wheel()
+
+
+def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
+    """BGR uint8 picture of a flow in the Middlebury colour coding (hue = direction,
+    saturation = speed relative to `max_magnitude`, default the largest known vector)."""
+    flow = np.where(np.abs(flow) < 1e9, flow, 0).astype(np.float32)
+    u, v = flow[..., 0], flow[..., 1]
+    rad = np.sqrt(u ** 2 + v ** 2)
+    scale = max_magnitude or max(float(rad.max()), 1e-6)
+    u, v, rad = u / scale, v / scale, rad / scale
+    angle = np.arctan2(-v, -u) / np.pi
+    pos = (angle + 1) / 2 * (len(_WHEEL) - 1)
+    k0 = np.floor(pos).astype(int)
+    k1 = (k0 + 1) % len(_WHEEL)
+    f = (pos - k0)[..., None]
+    col = ((1 - f) * _WHEEL[k0] + f * _WHEEL[k1]) / 255
+    r = np.minimum(rad, 1)[..., None]
+    col = np.where(rad[..., None] <= 1, 1 - r * (1 - col), col * 0.75)
+    return np.ascontiguousarray((col * 255).astype(np.uint8)[..., ::-1])
+
+
+def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, method="dis",
+                        preset="medium", alpha=0.01, beta=0.5, import_dir=None,
+                        subject=None, workers: int = 2) -> dict:
+    """Flow for every consecutive pair of `frames`: `fwd_dir/t.flo` (t -> t+1),
+    `bwd_dir/t.flo` (t+1 -> t), and `valid_dir/fwd/t.png`, `valid_dir/bwd/t.png`
+    (255 = consistent, 0 = occluded or unreliable). All three folders appear atomically.
+
+    With `import_dir` (a folder holding `flow/` and `flow_inv/` of `.flo` files made
+    elsewhere) the flow is validated and copied instead of computed; validity is computed.
+    Returns (and writes to `record`) a summary.
+    """
+    seq = FrameSequence(frames, subject)
+    n_pairs = len(seq) - 1
+    start = time.perf_counter()
+    if import_dir:
+        source = _ImportedFlow(import_dir, n_pairs, seq.size, subject)
+        estimate = None
+    else:
+        estimate = make_estimator(method, preset)
+    valid_frac, magnitude = [], []
+    # Writing and the consistency check run beside the next pair's estimation.
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, workers - 1))
+    with atomic_dir(fwd_dir) as f_tmp, atomic_dir(bwd_dir) as b_tmp, \
+            atomic_dir(valid_dir) as v_tmp:
+        (v_tmp / "fwd").mkdir()
+        (v_tmp / "bwd").mkdir()
+        pending = []
+        nxt = seq.read(0, gray=True) if estimate else None
+        for t in progress(range(n_pairs), total=n_pairs, desc="flow", unit="pair"):
+            if estimate:
+                cur, nxt = nxt, seq.read(t + 1, gray=True)
+                fwd, bwd = estimate(cur, nxt), estimate(nxt, cur)
+            else:
+                seq.read(t + 1, gray=True)  # same size check as computed flow
+                fwd, bwd = source.pair(t)
+            pending.append(pool.submit(_write_pair, t, fwd, bwd, f_tmp, b_tmp, v_tmp,
+                                       alpha, beta))
+            if len(pending) > 4:
+                valid_frac.append(pending.pop(0).result())
+        valid_frac += [p.result() for p in pending]
+        pool.shutdown()
+        for t in range(0, n_pairs, max(1, n_pairs // 16)):
+            magnitude.append(float(np.linalg.norm(read_flo(f_tmp / frame_name(t, ".flo")),
+                                                  axis=-1).mean()))
+    seconds = time.perf_counter() - start
+    summary = {
+        "backend": "import" if import_dir else method,
+        "preset": preset if (method == "dis" and not import_dir) else None,
+        "imported_from": str(import_dir) if import_dir else None,
+        "pairs": n_pairs, "size": list(seq.size),
+        "valid_fraction_fwd": round(float(np.mean([v[0] for v in valid_frac])), 4)
+        if valid_frac else None,
+        "valid_fraction_bwd": round(float(np.mean([v[1] for v in valid_frac])), 4)
+        if valid_frac else None,
+        "mean_magnitude_px": round(float(np.mean(magnitude)), 3) if magnitude else None,
+        "consistency": {"alpha": alpha, "beta": beta},
+        "seconds": round(seconds, 2),
+        "pairs_per_second": round(n_pairs / seconds, 2) if seconds > 0 else None,
+    }
+    log.info("flow: %d pairs (%s) in %.1f s; forward-backward consistent on %.1f%% of pixels",
+             n_pairs, summary["backend"], seconds, 100 * (summary["valid_fraction_fwd"] or 0))
+    if record:
+        write_json(record, summary)
+    return summary
+
+
+def _write_pair(t, fwd, bwd, f_dir, b_dir, v_dir, alpha, beta):
+    write_flo(f_dir / frame_name(t, ".flo"), fwd)
+    write_flo(b_dir / frame_name(t, ".flo"), bwd)
+    ok_f = consistency_mask(fwd, bwd, alpha, beta)
+    ok_b = consistency_mask(bwd, fwd, alpha, beta)
+    write_image(v_dir / "fwd" / frame_name(t), ok_f.astype(np.uint8) * 255)
+    write_image(v_dir / "bwd" / frame_name(t), ok_b.astype(np.uint8) * 255)
+    return float(ok_f.mean()), float(ok_b.mean())
+
+
+class _ImportedFlow:
+    """`.flo` files made elsewhere: `root/flow/` and `root/flow_inv/`, one per frame pair,
+    in natural name order, each the frames' size with finite values."""
+
+    def __init__(self, root, n_pairs, size, subject):
+        root = Path(root)
+        self.size, self.subject = size, subject
+        self.files = {}
+        for name in ("flow", "flow_inv"):
+            folder = root / name
+            if not folder.is_dir():
+                raise PoseAnimateError(f"the flow import folder has no '{name}/' folder.",
+                                       subject=subject, path=root,
+                                       fix="put forward .flo files in flow/ and backward ones "
+                                           "in flow_inv/, one per consecutive frame pair.")
+            files = sorted(folder.glob("*.flo"), key=natural_key)
+            if len(files) != n_pairs:
+                raise PoseAnimateError(
+                    f"{len(files)} .flo files for {n_pairs + 1} frames ({n_pairs} pairs).",
+                    subject=subject, path=folder,
+                    fix="import flow made from exactly these frames (one file per pair).")
+            self.files[name] = files
+
+    def _read(self, path):
+        try:
+            flow = read_flo(path)
+        except PoseAnimateError as exc:
+            raise exc.for_subject(self.subject)
+        if flow.shape[:2] != tuple(self.size):
+            raise PoseAnimateError(
+                f"flow is {flow.shape[1]}x{flow.shape[0]} but the frames are "
+                f"{self.size[1]}x{self.size[0]}.", subject=self.subject, path=path,
+                fix="compute the imported flow on the extracted frames (same crop and size).")
+        if not np.isfinite(flow).all() or (np.abs(flow) > 1e9).any():
+            raise PoseAnimateError("flow holds NaN, infinite or 'unknown' (>1e9) values.",
+                                   subject=self.subject, path=path,
+                                   fix="fill unknown vectors before importing.")
+        return flow
+
+    def pair(self, t):
+        return self._read(self.files["flow"][t]), self._read(self.files["flow_inv"][t])
+
+
+def flow_qa_sheet(frames, fwd_dir, valid_dir, out_path, n_pairs: int = 6,
+                  tile: int = 192) -> None:
+    """A QA picture: rows of [frame t | forward flow in colour | validity mask] for a few pairs,
+    one colour scale for all (the largest magnitude shown)."""
+    seq = FrameSequence(frames)
+    total = len(seq) - 1
+    picks = sorted(set(np.linspace(0, total - 1, min(n_pairs, total)).round().astype(int)))
+    flows = [read_flo(Path(fwd_dir) / frame_name(t, ".flo")) for t in picks]
+    scale = max(max(float(np.linalg.norm(f, axis=-1).max()) for f in flows), 1e-6)
+    rows = []
+    for t, flow in zip(picks, flows):
+        valid = cv2.imread(str(Path(valid_dir) / "fwd" / frame_name(t)), cv2.IMREAD_GRAYSCALE)
+        cells = [seq.read(t), flow_to_color(flow, scale), cv2.cvtColor(valid, cv2.COLOR_GRAY2BGR)]
+        cells = [cv2.resize(c, (tile, tile * c.shape[0] // c.shape[1]),
+                            interpolation=cv2.INTER_AREA) for c in cells]
+        row = np.hstack(cells)
+        cv2.putText(row, f"t={t}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
+        rows.append(row)
+    sheet = np.vstack(rows)
+    cv2.putText(sheet, f"max {scale:.1f} px", (tile + 4, sheet.shape[0] - 6),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+    write_image(out_path, sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
