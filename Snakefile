@@ -19,6 +19,7 @@ wildcard_constraints:
 include: "rules/demo.smk"
 include: "rules/frames.smk"
 include: "rules/keypoints.smk"
+include: "rules/appearance.smk"
 include: "rules/dataset.smk"
 
 

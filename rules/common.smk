@@ -34,3 +34,17 @@ def keypoints_source(wildcards):
     """The sheet's keypoints column (a folder or file to import) as a list; [] to detect."""
     source = SUBJECTS.loc[wildcards.subject, "keypoints"]
     return [source] if source else []
+
+
+def appearance_import(section):
+    """Input function: config[section]'s import folder for this subject ({subject} filled
+    in) when that stage imports (backend/method 'import'), else nothing."""
+
+    def source(wildcards):
+        cfg = config[section]
+        importing = cfg.get("backend", cfg.get("method")) == "import"
+        return (
+            [cfg["import_dir"].format(subject=wildcards.subject)] if importing else []
+        )
+
+    return source

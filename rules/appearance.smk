@@ -1,0 +1,142 @@
+# Appearance signals: person masks, the background plate, forward and backward optical flow,
+# each with its QA picture. Library: pose_animate/masks.py, background.py, flow.py.
+
+
+rule masks:
+    input:
+        frames="results/subjects/{subject}/frames",
+        keypoints="results/subjects/{subject}/openpose_json",
+        source=appearance_import("masks"),
+    output:
+        masks=directory("results/subjects/{subject}/mask"),
+        record="results/work/{subject}/masks.json",
+    log:
+        "logs/masks/{subject}.log",
+    benchmark:
+        "benchmarks/masks/{subject}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    threads: 1
+    params:
+        cfg=config["masks"],
+    script:
+        "../workflow/scripts/masks.py"
+
+
+rule masks_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        masks="results/subjects/{subject}/mask",
+    output:
+        sheet=report(
+            "results/qa/{subject}/mask_sheet.jpg",
+            caption="../report/mask_sheet.rst",
+            category="Masks",
+            subcategory="{subject}",
+        ),
+    log:
+        "logs/masks_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    params:
+        n_frames=config["masks"]["qa_frames"],
+    script:
+        "../workflow/scripts/masks_qa.py"
+
+
+rule background:
+    input:
+        frames="results/subjects/{subject}/frames",
+        masks="results/subjects/{subject}/mask",
+    output:
+        plate="results/subjects/{subject}/bg.jpg",
+        inpainted="results/work/{subject}/bg_inpainted.png",
+        record="results/work/{subject}/background.json",
+    log:
+        "logs/background/{subject}.log",
+    benchmark:
+        "benchmarks/background/{subject}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    params:
+        cfg=config["background"],
+    script:
+        "../workflow/scripts/background.py"
+
+
+rule background_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        plate="results/subjects/{subject}/bg.jpg",
+        inpainted="results/work/{subject}/bg_inpainted.png",
+        record="results/work/{subject}/background.json",
+    output:
+        picture=report(
+            "results/qa/{subject}/background.jpg",
+            caption="../report/background.rst",
+            category="Background",
+            subcategory="{subject}",
+        ),
+    log:
+        "logs/background_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/background_qa.py"
+
+
+rule flow:
+    input:
+        frames="results/subjects/{subject}/frames",
+        source=appearance_import("flow"),
+    output:
+        fwd=directory("results/subjects/{subject}/flow"),
+        bwd=directory("results/subjects/{subject}/flow_inv"),
+        valid=directory("results/work/{subject}/flow_valid"),
+        record="results/work/{subject}/flow.json",
+    log:
+        "logs/flow/{subject}.log",
+    benchmark:
+        "benchmarks/flow/{subject}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    threads: 2
+    params:
+        cfg=config["flow"],
+    script:
+        "../workflow/scripts/flow.py"
+
+
+rule flow_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        fwd="results/subjects/{subject}/flow",
+        valid="results/work/{subject}/flow_valid",
+    output:
+        sheet=report(
+            "results/qa/{subject}/flow_sheet.jpg",
+            caption="../report/flow_sheet.rst",
+            category="Flow",
+            subcategory="{subject}",
+        ),
+    log:
+        "logs/flow_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    params:
+        n_pairs=config["flow"]["qa_pairs"],
+    script:
+        "../workflow/scripts/flow_qa.py"
+
+
+STAGE_RECORDS.append("results/work/{subject}/masks.json")
+STAGE_RECORDS.append("results/work/{subject}/background.json")
+STAGE_RECORDS.append("results/work/{subject}/flow.json")
+ALL_TARGETS += expand(
+    [
+        "results/qa/{subject}/mask_sheet.jpg",
+        "results/qa/{subject}/background.jpg",
+        "results/qa/{subject}/flow_sheet.jpg",
+    ],
+    subject=SUBJECTS.index,
+)

@@ -1,0 +1,7 @@
+from pose_animate.background import write_plate
+from pose_animate.runlog import to_log
+
+with to_log(snakemake.log[0]):
+    write_plate(snakemake.input.frames, snakemake.input.masks, snakemake.output.plate,
+                snakemake.output.inpainted, snakemake.output.record,
+                subject=snakemake.wildcards.subject, **snakemake.params.cfg)

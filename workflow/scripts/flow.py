@@ -1,0 +1,13 @@
+import cv2
+
+from pose_animate.flow import compute_flow_folder
+from pose_animate.runlog import to_log
+
+with to_log(snakemake.log[0]):
+    cv2.setNumThreads(snakemake.threads)
+    cfg = snakemake.params.cfg
+    compute_flow_folder(snakemake.input.frames, snakemake.output.fwd, snakemake.output.bwd,
+                        snakemake.output.valid, snakemake.output.record,
+                        method=cfg["method"], preset=cfg["preset"], alpha=cfg["alpha"],
+                        beta=cfg["beta"], import_dir=(snakemake.input.source or [None])[0],
+                        subject=snakemake.wildcards.subject, workers=snakemake.threads)
