@@ -1,0 +1,9 @@
+from pose_animate.formats import write_json
+from pose_animate.frames import extract_frames
+from pose_animate.runlog import to_log
+
+with to_log(snakemake.log[0]):
+    record = extract_frames(snakemake.input.video, snakemake.output.frames,
+                            threads=snakemake.threads, subject=snakemake.wildcards.subject,
+                            **snakemake.params.cfg)
+    write_json(snakemake.output.record, record)
