@@ -26,6 +26,7 @@ rule keypoints:
 rule keypoints_qa:
     input:
         frames="results/subjects/{subject}/frames",
+        frames_record="results/work/{subject}/frames.json",
         raw="results/work/{subject}/keypoints_raw",
     output:
         sheet=report(
