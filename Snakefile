@@ -20,6 +20,7 @@ include: "rules/demo.smk"
 include: "rules/frames.smk"
 include: "rules/keypoints.smk"
 include: "rules/appearance.smk"
+include: "rules/densepose.smk"
 include: "rules/dataset.smk"
 
 

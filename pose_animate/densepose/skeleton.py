@@ -1,17 +1,27 @@
 """The default IUV backend: DensePose-style body-part coordinates from keypoints and a mask.
 
-No weights, CPU only. The body is a set of bones (capsules around keypoint segments) plus a
-torso polygon; each foreground pixel goes to the part with the smallest distance normalised by
-that part's width (limbs are drawn over the torso, as they usually are in front of it). Widths
-come from the person mask where there is one (the mask's distance transform along the bone),
-otherwise from body proportions, and then the foreground is the union of the capsules.
+No weights, CPU only. Each body part is a shape around its bone: a capsule for limbs, hands
+and feet, the shoulder-hip quadrilateral (extended down over the pelvis) for the torso, an
+ellipse plus a neck for the head. Each foreground pixel goes to the front-most shape holding
+it (arms and hands over head, head over torso, torso over legs and feet, as a body usually
+overlaps itself), ties and pixels outside every shape to the smallest distance normalised by
+the shape's size. Widths come from the person mask where there is one (its distance
+transform along the bone), otherwise from body proportions, and then the foreground is the
+union of the shapes.
 
-Coordinates: U runs along the bone (0 at the joint nearer the torso, 1 at the far one; torso
-and head: 0 at the bottom, 1 at the top). V runs around the limb across the visible half:
-V = 0.5 on the bone's axis and 0 / 1 at the two silhouette edges, oriented by the body's own
-left/right so that the same physical side keeps the same V whichever way the person faces.
+Charts (U, V in 0..1), the convention of DensePose-style bone charts that the demo figure
+(pose_animate.synth) is painted with:
+- limbs, hands, feet: U along the bone from the joint nearer the torso, including the
+  rounded ends (U = (s + r) / (L + 2 r)); V across it, 0.5 on the axis, 0 / 1 at the two
+  edges, increasing along the bone direction turned by +90 degrees in the image (mirrored for
+  back parts, so a physical side keeps its V);
+- torso: U from below the hip joints (the pelvis, TORSO_U[0] torso lengths) to the shoulder
+  tops (TORSO_U[1]), V across as for limbs;
+- head: two halves split at the face's midline (the nose's line), U from the Neck keypoint
+  to the crown, V from 0 on the midline to 1 at the head's side.
 Front or back parts are chosen from the body's facing (shoulder and hip order, face
-visibility) with hysteresis across frames, so labels do not flicker in side views.
+visibility) with hysteresis across frames, so labels do not flicker in side views; U and V
+are continuous functions of the keypoints, so they move smoothly with them.
 """
 
 from dataclasses import dataclass
@@ -23,21 +33,30 @@ from ..body import BODY, HAND_LEFT, HAND_RIGHT, J, PART
 
 MIN_CONF = 0.05
 
-# Widths (capsule radius) as fractions of the torso length, used without a mask and to bound
-# the widths measured on a mask.
-RADIUS = {"upper_arm": 0.15, "lower_arm": 0.12, "hand": 0.11, "upper_leg": 0.22,
-          "lower_leg": 0.16, "foot": 0.1, "torso_edge": 0.12}
-HEAD_RADIUS = 0.45  # of the head segment's length (chin to crown minus the two radii)
-# Limbs win over the torso unless their normalised distance exceeds this (in torso-edge units
-# the torso interior scores TORSO_BIAS).
-TORSO_BIAS = 0.8
+# Limb half-widths as fractions of the torso length (MidHip to Neck), used without a mask
+# and to bound the widths measured on a mask.
+RADIUS = {"upper_arm": 0.1, "lower_arm": 0.08, "hand": 0.09, "upper_leg": 0.15,
+          "lower_leg": 0.11, "foot": 0.085}
+TORSO_U = (-0.22, 1.04)       # torso chart extent along the spine, in torso lengths
+TORSO_EDGE = 0.12             # torso flesh beyond the shoulder-hip quadrilateral, ditto
+# Head, in head heights (chin to crown), measured from the Neck keypoint along the head's
+# axis: the nose is NOSE_UP above the Neck keypoint, the head's centre HEAD_CENTRE and the
+# crown HEAD_TOP; half sizes HEAD_SEMI (along, across); the neck is a capsule of NECK_RADIUS.
+NOSE_UP, HEAD_CENTRE, HEAD_TOP = 0.72, 0.91, 1.44
+HEAD_SEMI = (0.55, 0.42)
+HEAD_CHART_HALF = 0.46        # V = 1 this far from the midline
+NECK_RADIUS = 0.24
+# Drawing layers: a pixel inside several shapes goes to the highest layer. Along a limb the
+# far part lies over the near one, so the rounded end of a forearm covers the elbow.
+LAYER = {"upper_arm": 3, "lower_arm": 3.1, "hand": 3.2, "head": 2, "torso": 1,
+         "upper_leg": 0, "lower_leg": 0.1, "foot": 0.2}
 FACING_HYSTERESIS = 0.15
 
 
 @dataclass(frozen=True)
 class Bone:
     name: str
-    kind: str             # key of RADIUS
+    kind: str             # key of RADIUS and LAYER
     front: int            # DensePose part seen from the front
     back: int             # ... and from the back (same as front for hands and feet)
 
@@ -106,13 +125,14 @@ def _foot_ends(body, side, ankle, knee):
 def skeleton_segments(person: np.ndarray) -> dict:
     """Named segments (a, b) in pixels of one person's (137, 3) keypoints; missing ones absent.
 
-    Keys: the BONES' names, 'torso' (bottom, top = mid-hip, neck), 'head' (bottom, top),
-    plus 'torso_polygon' (R shoulder, L shoulder, L hip, R hip) when all four exist.
+    Keys: the BONES' names, 'torso' (mid-hip, neck), 'head' (neck, nose or where the nose
+    would be), plus 'torso_polygon' (R shoulder, L shoulder, L hip, R hip) when all four
+    exist.
     """
     body = person[BODY]
     p = {name: _point(body, name) for name in
          ("Neck", "MidHip", "RShoulder", "LShoulder", "RElbow", "LElbow", "RWrist", "LWrist",
-          "RHip", "LHip", "RKnee", "LKnee", "RAnkle", "LAnkle", "Nose")}
+          "RHip", "LHip", "RKnee", "LKnee", "RAnkle", "LAnkle")}
     neck = p["Neck"] if p["Neck"] is not None else _mean([p["RShoulder"], p["LShoulder"]])
     midhip = p["MidHip"] if p["MidHip"] is not None else _mean([p["RHip"], p["LHip"]])
     seg = {}
@@ -141,14 +161,28 @@ def skeleton_segments(person: np.ndarray) -> dict:
             a, b = _foot_ends(body, side, an, kn)
             if a is not None:
                 seg[f"{name}_foot"] = (a, b)
-    face = _mean([_point(body, n) for n in ("Nose", "REye", "LEye", "REar", "LEar")])
-    if face is not None and neck is not None and np.linalg.norm(face - neck) > 1:
-        up = face - neck
-        seg["head"] = (neck + 0.45 * up, face + 0.35 * up)
-    elif "torso" in seg and neck is not None:
-        up = neck - midhip
-        seg["head"] = (neck + 0.08 * up, neck + 0.55 * up)
+    nose = _face_point(body)
+    if nose is not None and neck is not None and np.linalg.norm(nose - neck) > 1:
+        seg["head"] = (neck, nose)
+    elif "torso" in seg:                     # no face points: the head above the torso
+        seg["head"] = (neck, neck + 0.31 * (neck - midhip))
     return seg
+
+
+def _face_point(body):
+    """The nose, or where it would be from the eyes or ears (their midpoints sit higher on
+    the face: 0.52 and 0.48 head heights above the chin against the nose's 0.36)."""
+    nose = _point(body, "Nose")
+    if nose is not None:
+        return nose
+    neck = _point(body, "Neck")
+    if neck is None:
+        return None
+    for pair, scale in ((("REye", "LEye"), 0.82), (("REar", "LEar"), 0.86)):
+        mid = _mean([_point(body, n) for n in pair])
+        if mid is not None:
+            return neck + scale * (mid - neck)
+    return None
 
 
 def facing_score(person: np.ndarray) -> float:
@@ -195,14 +229,13 @@ def _segment_coords(xs, ys, a, b):
     return t, perp, dist
 
 
-def _radius_from_mask(dist_map, a, b, default):
-    """The limb's half-width: the mask's distance transform along the middle of the bone,
+
+def _mask_half_width(dist_map, points, default):
+    """Half-width of the body at `points` read from the mask's distance transform (median),
     bounded to [0.6, 1.6] x the proportional width (a limb over the torso reads too wide)."""
     h, w = dist_map.shape
-    ts = np.linspace(0.3, 0.7, 9)
-    pts = a[None] + ts[:, None] * (b - a)[None]
-    xi = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
-    yi = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
+    xi = np.clip(np.rint(points[:, 0]).astype(int), 0, w - 1)
+    yi = np.clip(np.rint(points[:, 1]).astype(int), 0, h - 1)
     values = dist_map[yi, xi]
     values = values[values > 0]
     if len(values) == 0:
@@ -210,11 +243,15 @@ def _radius_from_mask(dist_map, a, b, default):
     return float(np.clip(np.median(values), 0.6 * default, 1.6 * default))
 
 
+def _along(a, b, ts):
+    return a[None] + np.asarray(ts)[:, None] * (b - a)[None]
+
+
 def _polygon_distance(poly, shape):
-    """Distance (pixels) from each pixel to the torso polygon, 0 inside it."""
+    """Distance (pixels) from each pixel to a polygon's convex hull, 0 inside it."""
     inside = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(inside, np.rint(cv2.convexHull(poly.astype(np.float32))).astype(np.int32),
-                       1)
+    hull = cv2.convexHull(np.rint(poly).astype(np.int32))
+    cv2.fillConvexPoly(inside, hull, 1)
     return cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
 
 
@@ -226,12 +263,12 @@ class SkeletonIUV:
 
     def update_facing(self, person) -> bool:
         score = facing_score(person)
-        if self.front and score < -FACING_HYSTERESIS:
+        if abs(score) > 0.6:       # a clear view decides at once
+            self.front = score > 0
+        elif self.front and score < -FACING_HYSTERESIS:
             self.front = False
         elif not self.front and score > FACING_HYSTERESIS:
             self.front = True
-        elif abs(score) > 0.6:     # a clear view decides at once
-            self.front = score > 0
         return self.front
 
     def __call__(self, person: np.ndarray, shape, mask: np.ndarray | None = None):
@@ -244,87 +281,89 @@ class SkeletonIUV:
         if "torso" not in seg:
             return parts, u, v
         front = self.update_facing(person)
+        side = 1.0 if front else -1.0          # V orientation: mirrored for back parts
         torso_len = float(np.linalg.norm(seg["torso"][1] - seg["torso"][0]))
+        dist_map = None
         if mask is not None:
-            fg = mask > 0
-            dist_map = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, 3)
+            dist_map = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        shapes = []                # (layer, normalised distance, part, U, V)
 
-        # The body's left as an image direction: +90 deg from the torso's up axis when facing
-        # the camera (the person's left is on the image right), -90 deg from behind.
-        up = seg["torso"][1] - seg["torso"][0]
-        body_left = np.array([-up[1], up[0]]) * (1 if front else -1)
-
-        candidates = []            # (score map, part, U map, V map)
         for bone in BONES:
             if bone.name not in seg:
                 continue
             a, b = seg[bone.name]
             radius = RADIUS[bone.kind] * torso_len
-            if mask is not None:
-                radius = _radius_from_mask(dist_map, a, b, radius)
+            if dist_map is not None:
+                radius = _mask_half_width(dist_map, _along(a, b, np.linspace(0.3, 0.7, 9)),
+                                          radius)
             t, perp, dist = _segment_coords(xs, ys, a, b)
-            candidates.append((dist / radius, bone.front if front else bone.back,
-                               t, self._around(perp, radius, b - a, body_left)))
+            length = float(np.linalg.norm(b - a))
+            shapes.append((LAYER[bone.kind], dist / radius, bone.front if front else bone.back,
+                           (t * length + radius) / (length + 2 * radius),
+                           0.5 + 0.5 * side * perp / radius))
 
-        # Torso: interior of the shoulder-hip polygon plus an edge band; U along the spine.
-        a, b = seg["torso"]
-        edge = RADIUS["torso_edge"] * torso_len
-        half_width = self._torso_half_width(seg, torso_len)
-        t, perp, dist = _segment_coords(xs, ys, a, b)
-        if "torso_polygon" in seg:
-            out = _polygon_distance(seg["torso_polygon"], (h, w))
-        else:
-            out = np.maximum(dist - half_width, 0)
-        candidates.append((TORSO_BIAS + out / edge,
-                           PART["torso_front"] if front else PART["torso_back"],
-                           t, self._around(perp, half_width + edge, b - a, body_left)))
+        shapes.append(self._torso(seg, torso_len, xs, ys, side, front))
+        shapes += self._head(seg, dist_map, xs, ys, front)
 
-        # Head: split into its right and left halves at the nose's line.
-        if "head" in seg:
-            a, b = seg["head"]
-            radius = HEAD_RADIUS * float(np.linalg.norm(b - a))
-            if mask is not None:
-                radius = _radius_from_mask(dist_map, a, b, radius)
-            t, perp, dist = _segment_coords(xs, ys, a, b)
-            v_head = self._around(perp, radius, b - a, body_left)
-            score = dist / radius
-            # Seen from the front the person's right half is on the body_left's opposite side.
-            right_side = (v_head < 0.5)
-            candidates.append((np.where(right_side, score, np.inf), PART["head_right"], t,
-                               v_head))
-            candidates.append((np.where(right_side, np.inf, score), PART["head_left"], t,
-                               v_head))
-
-        scores = np.stack([c[0] for c in candidates])
-        best = scores.argmin(axis=0)
-        best_score = np.take_along_axis(scores, best[None], 0)[0]
-        fg = (mask > 0) if mask is not None else best_score <= 1.0
-        for k, (_, part, t_map, v_map) in enumerate(candidates):
+        # Inside a shape (distance <= 1): the highest layer wins, then the nearest; outside
+        # all of them (mask pixels only): the nearest.
+        order = np.stack([np.where(d <= 1, -10.0 * layer + d, 100.0 + d)
+                          for layer, d, _, _, _ in shapes])
+        best = order.argmin(axis=0)
+        best_order = np.take_along_axis(order, best[None], 0)[0]
+        fg = (mask > 0) if mask is not None else best_order < 100
+        for k, (_, _, part, u_map, v_map) in enumerate(shapes):
             sel = fg & (best == k)
-            parts[sel] = part
-            u[sel] = np.clip(t_map[sel], 0, 1)
+            parts[sel] = part if np.isscalar(part) else part[sel]
+            u[sel] = np.clip(u_map[sel], 0, 1)
             v[sel] = np.clip(v_map[sel], 0, 1)
-        # U of the head and torso runs bottom to top already (segments point upwards).
         return parts, u, v
 
     @staticmethod
-    def _torso_half_width(seg, torso_len):
+    def _torso(seg, torso_len, xs, ys, side, front):
+        """The shoulder-hip quadrilateral extended over the pelvis, plus a band of flesh."""
+        midhip, neck = seg["torso"]
+        t, perp, dist = _segment_coords(xs, ys, midhip, neck)
+        edge = TORSO_EDGE * torso_len
         if "torso_polygon" in seg:
             q = seg["torso_polygon"]
-            return 0.5 * max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))
-        return 0.3 * torso_len
+            pelvis = TORSO_U[0] * (neck - midhip)       # TORSO_U[0] < 0: downwards
+            poly = np.array([q[0], q[1], q[2] + pelvis, q[3] + pelvis])
+            out = _polygon_distance(poly, xs.shape)
+            half = 0.5 * max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3])) + edge
+        else:
+            half = 0.3 * torso_len + edge
+            out = np.maximum(dist - half + edge, 0)
+        return (LAYER["torso"], out / edge, PART["torso_front"] if front else PART["torso_back"],
+                (t - TORSO_U[0]) / (TORSO_U[1] - TORSO_U[0]), 0.5 + 0.5 * side * perp / half)
 
     @staticmethod
-    def _around(perp, radius, direction, body_left):
-        """V across the visible half: 0.5 on the axis, rising towards the body's left.
-
-        `perp` is measured along `direction` rotated by +90 deg; it is flipped when that
-        rotation points to the body's right, so V follows the body, not the image.
-        """
-        rotated = np.array([-direction[1], direction[0]])
-        sign = 1.0 if rotated @ body_left >= 0 else -1.0
-        return (0.5 + 0.5 * sign * perp / radius).astype(np.float32)
+    def _head(seg, dist_map, xs, ys, front):
+        """Head ellipse and neck capsule, split into the right and left halves at the face's
+        midline, the line from the Neck keypoint through the nose."""
+        if "head" not in seg:
+            return []
+        neck, nose = seg["head"]
+        head = float(np.linalg.norm(nose - neck)) / NOSE_UP        # chin to crown, pixels
+        axis = (nose - neck) / (NOSE_UP * head)
+        t, perp, _ = _segment_coords(xs, ys, neck, neck + axis * head)
+        along = t * head                                            # pixels above the neck
+        semi_along, semi_across = HEAD_SEMI[0] * head, HEAD_SEMI[1] * head
+        if dist_map is not None:
+            centre = neck + axis * HEAD_CENTRE * head
+            semi_across = _mask_half_width(dist_map, centre[None], semi_across)
+        inside = np.hypot((along - HEAD_CENTRE * head) / semi_along, perp / semi_across)
+        neck_top = neck + axis * (HEAD_CENTRE - HEAD_SEMI[0] + 0.1) * head
+        _, _, neck_dist = _segment_coords(xs, ys, neck, neck_top)
+        score = np.minimum(inside, neck_dist / (NECK_RADIUS * head))
+        # Signed distance from the midline (the neck-nose line), positive on the person's
+        # left: the image's +90-degree side of the axis when they face the camera.
+        across = perp * (1.0 if front else -1.0)
+        u_map = along / (HEAD_TOP * head)
+        v_map = np.abs(across) / (HEAD_CHART_HALF * head)
+        part = np.where(across > 0, PART["head_left"], PART["head_right"]).astype(np.uint8)
+        return [(LAYER["head"], score, part, u_map, v_map)]
 
 
 def skeleton_iuv(person: np.ndarray, shape, mask: np.ndarray | None = None):

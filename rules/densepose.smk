@@ -1,0 +1,123 @@
+# DensePose-style IUV per frame (skeleton backend by default; detectron2 or import) and the
+# unfolded 24-part body texture, with their QA pictures.
+
+
+def densepose_masks(wildcards):
+    """The person masks, for the skeleton backend when densepose.use_masks is on."""
+    cfg = config["densepose"]
+    if cfg["backend"] == "skeleton" and cfg["use_masks"]:
+        return [f"results/subjects/{wildcards.subject}/mask"]
+    return []
+
+
+def densepose_import(wildcards):
+    """The dump file or IUV folder to import, so that replacing it reruns the stage."""
+    path = config["densepose"]["import_path"]
+    if config["densepose"]["backend"] == "import" and path:
+        return [path.format(subject=wildcards.subject)]
+    return []
+
+
+rule densepose:
+    input:
+        frames="results/subjects/{subject}/frames",
+        keypoints="results/subjects/{subject}/openpose_json",
+        masks=densepose_masks,
+        source=densepose_import,
+    output:
+        iuv=directory("results/subjects/{subject}/densepose"),
+        record="results/work/{subject}/densepose.json",
+    log:
+        "logs/densepose/{subject}.log",
+    benchmark:
+        "benchmarks/densepose/{subject}.tsv"
+    conda:
+        "../envs/densepose.yaml"
+    threads: 1
+    resources:
+        gpu=1 if config["densepose"]["backend"] == "detectron2" else 0,
+    params:
+        cfg=config["densepose"],
+    script:
+        "../workflow/scripts/densepose.py"
+
+
+rule densepose_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        iuv="results/subjects/{subject}/densepose",
+    output:
+        sheet=report(
+            "results/qa/{subject}/densepose_sheet.jpg",
+            caption="../report/densepose_sheet.rst",
+            category="DensePose",
+            subcategory="{subject}",
+        ),
+    log:
+        "logs/densepose_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    params:
+        cfg=config["densepose"],
+    script:
+        "../workflow/scripts/densepose_qa.py"
+
+
+rule texture:
+    input:
+        frames="results/subjects/{subject}/frames",
+        iuv="results/subjects/{subject}/densepose",
+    output:
+        texture="results/subjects/{subject}/texture.jpg",
+        record="results/work/{subject}/texture.json",
+    log:
+        "logs/texture/{subject}.log",
+    benchmark:
+        "benchmarks/texture/{subject}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    params:
+        cfg=config["texture"],
+    script:
+        "../workflow/scripts/texture.py"
+
+
+rule texture_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        iuv="results/subjects/{subject}/densepose",
+        texture="results/subjects/{subject}/texture.jpg",
+        record="results/work/{subject}/texture.json",
+    output:
+        atlas=report(
+            "results/qa/{subject}/texture_atlas.jpg",
+            caption="../report/texture_atlas.rst",
+            category="Texture",
+            subcategory="{subject}",
+        ),
+        rerender=report(
+            "results/qa/{subject}/texture_rerender.jpg",
+            caption="../report/texture_rerender.rst",
+            category="Texture",
+            subcategory="{subject}",
+        ),
+    log:
+        "logs/texture_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    params:
+        cfg=config["texture"],
+    script:
+        "../workflow/scripts/texture_qa.py"
+
+
+STAGE_RECORDS.append("results/work/{subject}/densepose.json")
+STAGE_RECORDS.append("results/work/{subject}/texture.json")
+ALL_TARGETS += expand(
+    [
+        "results/qa/{subject}/densepose_sheet.jpg",
+        "results/qa/{subject}/texture_atlas.jpg",
+        "results/qa/{subject}/texture_rerender.jpg",
+    ],
+    subject=SUBJECTS.index,
+)
