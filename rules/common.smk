@@ -48,3 +48,20 @@ def appearance_import(section):
         )
 
     return source
+
+
+def densepose_masks(wildcards):
+    """The person masks, for the skeleton IUV backend when densepose.use_masks is on."""
+    cfg = config["densepose"]
+    if cfg["backend"] == "skeleton" and cfg["use_masks"]:
+        return [f"results/subjects/{wildcards.subject}/mask"]
+    return []
+
+
+def densepose_import(wildcards):
+    """The apply_net dump or IUV folder to import ({subject} filled in), so that replacing
+    it reruns the densepose stage."""
+    path = config["densepose"]["import_path"]
+    if config["densepose"]["backend"] == "import" and path:
+        return [path.format(subject=wildcards.subject)]
+    return []

@@ -2,22 +2,6 @@
 # unfolded 24-part body texture, with their QA pictures.
 
 
-def densepose_masks(wildcards):
-    """The person masks, for the skeleton backend when densepose.use_masks is on."""
-    cfg = config["densepose"]
-    if cfg["backend"] == "skeleton" and cfg["use_masks"]:
-        return [f"results/subjects/{wildcards.subject}/mask"]
-    return []
-
-
-def densepose_import(wildcards):
-    """The dump file or IUV folder to import, so that replacing it reruns the stage."""
-    path = config["densepose"]["import_path"]
-    if config["densepose"]["backend"] == "import" and path:
-        return [path.format(subject=wildcards.subject)]
-    return []
-
-
 rule densepose:
     input:
         frames="results/subjects/{subject}/frames",
