@@ -151,6 +151,7 @@ def skeleton(body: Body, motion: Motion, t: float, root_x: float, floor_y: float
         # knees bend outwards (the figure's right knee towards the image's left)
         knee, ankle = _two_bone(hip, ankle_target, body.thigh, body.shin, -side)
         sk.update({f"{name}Hip": hip, f"{name}Knee": knee, f"{name}Ankle": ankle,
-                   f"{name}FootDir": unit(side * FOOT_ANGLE * (1 - 0.25 * lift))})
+                   f"{name}FootDir": unit(side * FOOT_ANGLE * (1 - 0.25 * lift)),
+                   f"{name}Lift": float(lift)})
     return sk
 
