@@ -10,7 +10,10 @@ alpha (|w_f|^2 + |w_b(x + w_f)|^2) + beta, and its end point stays inside the fr
 that fail are occluded or wrongly matched; temporal losses should ignore them.
 """
 
+import collections
 import concurrent.futures
+import functools
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +27,8 @@ from .frameseq import FrameSequence
 from .runlog import log, progress
 
 METHODS = ("dis", "farneback", "deepflow")
+# Binary masks: run-length PNG encoding is fast and small.
+_MASK_PNG = [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
                "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
@@ -43,24 +48,40 @@ def make_estimator(method: str = "dis", preset: str = "medium"):
     raise ValueError(f"unknown flow method {method!r}; one of {METHODS}")
 
 
-def sample(field: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """`field` read at x + flow(x) (bilinear; outside the frame reads the border)."""
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(field, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+@functools.lru_cache(maxsize=4)
+def _pixel_grid(h: int, w: int) -> np.ndarray:
+    """(H, W, 2) float32 pixel coordinates (x, y)."""
+    grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32),
+                                np.arange(h, dtype=np.float32)), -1)
+    grid.flags.writeable = False
+    return grid
+
+
+def _squared_norm(vectors: np.ndarray) -> np.ndarray:
+    return cv2.transform(cv2.multiply(vectors, vectors), np.ones((1, 2), np.float32))
+
+
+def consistency_u8(fwd: np.ndarray, bwd: np.ndarray, alpha: float = 0.01,
+                   beta: float = 0.5) -> np.ndarray:
+    """uint8 (H, W): 255 where `fwd` is confirmed by `bwd` (the opposite direction's flow),
+    0 where not. OpenCV's vectorised arithmetic: about 4x faster than the numpy equivalent,
+    which matters because it runs twice per frame pair."""
+    h, w = fwd.shape[:2]
+    fwd = np.ascontiguousarray(fwd, np.float32)
+    end = cv2.add(_pixel_grid(h, w), fwd)
+    bwd_at_end = cv2.remap(np.ascontiguousarray(bwd, np.float32), end, None, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+    tolerance = cv2.addWeighted(_squared_norm(fwd), alpha, _squared_norm(bwd_at_end), alpha,
+                                beta)
+    agree = cv2.compare(_squared_norm(cv2.add(fwd, bwd_at_end)), tolerance, cv2.CMP_LE)
+    inside = cv2.inRange(end, (0.0, 0.0), (float(w - 1), float(h - 1)))
+    return cv2.bitwise_and(agree, inside)
 
 
 def consistency_mask(fwd: np.ndarray, bwd: np.ndarray, alpha: float = 0.01,
                      beta: float = 0.5) -> np.ndarray:
-    """bool (H, W): where `fwd` is confirmed by `bwd` (the opposite direction's flow)."""
-    h, w = fwd.shape[:2]
-    bwd_at_end = sample(bwd, fwd)
-    loop = fwd + bwd_at_end
-    ok = (loop ** 2).sum(-1) <= alpha * ((fwd ** 2).sum(-1) + (bwd_at_end ** 2).sum(-1)) + beta
-    gx, gy = np.meshgrid(np.arange(w), np.arange(h))
-    ex, ey = gx + fwd[..., 0], gy + fwd[..., 1]
-    return ok & (ex >= 0) & (ex <= w - 1) & (ey >= 0) & (ey <= h - 1)
+    """bool (H, W): where `fwd` is confirmed by `bwd` (see the module's docstring)."""
+    return consistency_u8(fwd, bwd, alpha, beta) > 0
 
 
 def endpoint_error(flow: np.ndarray, truth: np.ndarray, valid: np.ndarray | None = None) -> float:
@@ -119,36 +140,46 @@ def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, met
     seq = FrameSequence(frames, subject)
     n_pairs = len(seq) - 1
     start = time.perf_counter()
-    if import_dir:
-        source = _ImportedFlow(import_dir, n_pairs, seq.size, subject)
-        estimate = None
-    else:
-        estimate = make_estimator(method, preset)
-    valid_frac, magnitude = [], []
-    # Writing and the consistency check run beside the next pair's estimation.
-    pool = concurrent.futures.ThreadPoolExecutor(max(1, workers - 1))
+    source = _ImportedFlow(import_dir, n_pairs, seq.size, subject) if import_dir else None
+    if not import_dir:
+        make_estimator(method, preset)  # an unknown method fails here, before any work
+    # Whole pairs run in parallel threads, one estimator each (OpenCV releases the GIL):
+    # with cv2.setNumThreads(1) this uses the cores better than DIS's own threading does.
+    local = threading.local()
+
+    def one_pair(t, frames_pair, f_dir, b_dir, v_dir):
+        if source:
+            fwd, bwd = source.pair(t)
+        else:
+            if not hasattr(local, "estimate"):
+                local.estimate = make_estimator(method, preset)
+            cur, nxt = frames_pair
+            fwd, bwd = local.estimate(cur, nxt), local.estimate(nxt, cur)
+        write_flo(f_dir / frame_name(t, ".flo"), fwd)
+        write_flo(b_dir / frame_name(t, ".flo"), bwd)
+        ok_f = consistency_u8(fwd, bwd, alpha, beta)
+        ok_b = consistency_u8(bwd, fwd, alpha, beta)
+        write_image(v_dir / "fwd" / frame_name(t), ok_f, _MASK_PNG)
+        write_image(v_dir / "bwd" / frame_name(t), ok_b, _MASK_PNG)
+        speed = float(cv2.norm(fwd[::4, ::4], cv2.NORM_L2SQR) / fwd[::4, ::4, 0].size) ** 0.5
+        return cv2.countNonZero(ok_f) / ok_f.size, cv2.countNonZero(ok_b) / ok_b.size, speed
+
+    stats = []
     with atomic_dir(fwd_dir) as f_tmp, atomic_dir(bwd_dir) as b_tmp, \
-            atomic_dir(valid_dir) as v_tmp:
+            atomic_dir(valid_dir) as v_tmp, \
+            concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
         (v_tmp / "fwd").mkdir()
         (v_tmp / "bwd").mkdir()
-        pending = []
-        nxt = seq.read(0, gray=True) if estimate else None
+        pending = collections.deque()  # bounded: memory does not grow with video length
+        nxt = seq.read(0, gray=True)
         for t in progress(range(n_pairs), total=n_pairs, desc="flow", unit="pair"):
-            if estimate:
-                cur, nxt = nxt, seq.read(t + 1, gray=True)
-                fwd, bwd = estimate(cur, nxt), estimate(nxt, cur)
-            else:
-                seq.read(t + 1, gray=True)  # same size check as computed flow
-                fwd, bwd = source.pair(t)
-            pending.append(pool.submit(_write_pair, t, fwd, bwd, f_tmp, b_tmp, v_tmp,
-                                       alpha, beta))
-            if len(pending) > 4:
-                valid_frac.append(pending.pop(0).result())
-        valid_frac += [p.result() for p in pending]
-        pool.shutdown()
-        for t in range(0, n_pairs, max(1, n_pairs // 16)):
-            magnitude.append(float(np.linalg.norm(read_flo(f_tmp / frame_name(t, ".flo")),
-                                                  axis=-1).mean()))
+            cur, nxt = nxt, seq.read(t + 1, gray=True)  # each frame read once, size-checked
+            pending.append(pool.submit(one_pair, t, (cur, nxt), f_tmp, b_tmp, v_tmp))
+            if len(pending) >= 2 * max(1, workers):
+                stats.append(pending.popleft().result())
+        stats += [p.result() for p in pending]
+    valid_frac = [s[:2] for s in stats]
+    magnitude = [s[2] for s in stats]
     seconds = time.perf_counter() - start
     summary = {
         "backend": "import" if import_dir else method,
@@ -159,7 +190,7 @@ def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, met
         if valid_frac else None,
         "valid_fraction_bwd": round(float(np.mean([v[1] for v in valid_frac])), 4)
         if valid_frac else None,
-        "mean_magnitude_px": round(float(np.mean(magnitude)), 3) if magnitude else None,
+        "rms_speed_px": round(float(np.mean(magnitude)), 3) if magnitude else None,
         "consistency": {"alpha": alpha, "beta": beta},
         "seconds": round(seconds, 2),
         "pairs_per_second": round(n_pairs / seconds, 2) if seconds > 0 else None,
@@ -169,16 +200,6 @@ def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, met
     if record:
         write_json(record, summary)
     return summary
-
-
-def _write_pair(t, fwd, bwd, f_dir, b_dir, v_dir, alpha, beta):
-    write_flo(f_dir / frame_name(t, ".flo"), fwd)
-    write_flo(b_dir / frame_name(t, ".flo"), bwd)
-    ok_f = consistency_mask(fwd, bwd, alpha, beta)
-    ok_b = consistency_mask(bwd, fwd, alpha, beta)
-    write_image(v_dir / "fwd" / frame_name(t), ok_f.astype(np.uint8) * 255)
-    write_image(v_dir / "bwd" / frame_name(t), ok_b.astype(np.uint8) * 255)
-    return float(ok_f.mean()), float(ok_b.mean())
 
 
 class _ImportedFlow:

@@ -4,7 +4,7 @@ from pose_animate.flow import compute_flow_folder
 from pose_animate.runlog import to_log
 
 with to_log(snakemake.log[0]):
-    cv2.setNumThreads(snakemake.threads)
+    cv2.setNumThreads(1)  # parallel over frame pairs instead (see compute_flow_folder)
     cfg = snakemake.params.cfg
     compute_flow_folder(snakemake.input.frames, snakemake.output.fwd, snakemake.output.bwd,
                         snakemake.output.valid, snakemake.output.record,

@@ -1,0 +1,148 @@
+"""Optical flow: end-point error on real ground truth and on the demo clip's exact flow, and the
+flow stage's throughput against bare OpenCV DIS on the same frames in the same run.
+
+    .venv/bin/python bench/bench_flow.py [--realdata ../shared/realdata] [--frames 40] [--size 512]
+
+- Middlebury RubberWhale (584x388), the mmflow FlyingThings3D-style 50x50 crops (forward and
+  backward) and the FlyingChairs crop; EPE in px, unknown ground truth (> 1e9) skipped.
+- Synthetic demo clip (pose_animate.synth): exact forward flow, EPE over the whole frame.
+- Throughput: the flow stage (forward + backward + consistency masks + .flo/.png writes) vs a
+  bare loop (imread gray, DIS forward and backward, cv2.writeOpticalFlow) on the same frames
+  of a real video. Bare DIS uses OpenCV's threads (2); the stage runs as its rule does (2 pair
+  workers, cv2.setNumThreads(1)). Ratio = bare time / stage time (goal >= 0.85).
+"""
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pose_animate.flow import (DIS_PRESETS, compute_flow_folder, endpoint_error,  # noqa: E402
+                               make_estimator)
+from pose_animate.formats import read_flo, write_image  # noqa: E402
+
+METHODS = [("dis", "ultrafast"), ("dis", "fast"), ("dis", "medium"), ("farneback", None),
+           ("deepflow", None)]
+
+
+def pairs(realdata: Path):
+    mid = realdata / "optical_flow_gt" / "middlebury_RubberWhale"
+    mm = realdata / "optical_flow_gt" / "mmflow_tests_data"
+    yield "RubberWhale", mid / "RubberWhale_frame10.png", mid / "RubberWhale_frame11.png", \
+        mid / "RubberWhale_flow10_gt.flo"
+    yield "things fwd", mm / "0000000-img_0.png", mm / "0000000-img_1.png", \
+        mm / "0000000-flow_01.flo"
+    yield "things bwd", mm / "0000000-img_1.png", mm / "0000000-img_0.png", \
+        mm / "0000000-flow_10.flo"
+    yield "chairs", mm / "00001_img1.ppm", mm / "00001_img2.ppm", mm / "00001_flow.flo"
+
+
+def epe_table(realdata: Path, synth_frames: int):
+    cases = [(name, cv2.imread(str(a), 0), cv2.imread(str(b), 0), read_flo(gt))
+             for name, a, b, gt in pairs(realdata)] if realdata.is_dir() else []
+    try:
+        from pose_animate.synth import write_demo
+        out = Path(tempfile.mkdtemp(prefix="bench_flow_"))
+        write_demo(out, seed=0, n_frames=synth_frames, size=256, fps=12)
+        truth = out / "truth"
+        for t in range(synth_frames - 1):
+            cases.append((f"synth {t}", cv2.imread(str(truth / "frames" / f"{t:06d}.png"), 0),
+                          cv2.imread(str(truth / "frames" / f"{t + 1:06d}.png"), 0),
+                          read_flo(truth / "flow" / f"{t:06d}.flo")))
+        shutil.rmtree(out)
+    except ImportError:
+        print("pose_animate.synth is not available: no synthetic measurement")
+    groups = sorted({c[0].split(" ")[0] if c[0].startswith("synth") else c[0] for c in cases},
+                    key=lambda g: [c[0].split(" ")[0] if c[0].startswith("synth") else c[0]
+                                   for c in cases].index(g))
+    print(f"{'EPE px':18s}" + "".join(f"{g:>13s}" for g in groups) + f"{'ms/pair (RW)':>14s}")
+    for method, preset in METHODS:
+        estimate = make_estimator(method, preset or "medium")
+        errors = {g: [] for g in groups}
+        ms = None
+        for name, a, b, gt in cases:
+            start = time.perf_counter()
+            flow = estimate(a, b)
+            if name == "RubberWhale":
+                ms = 1000 * (time.perf_counter() - start)
+            group = "synth" if name.startswith("synth") else name
+            errors[group].append(endpoint_error(flow, gt))
+        label = f"{method} {preset or ''}"
+        print(f"{label:18s}" + "".join(f"{np.mean(errors[g]):13.3f}" for g in groups)
+              + (f"{ms:14.1f}" if ms else ""))
+    return cases
+
+
+def real_frames(video: Path, folder: Path, n: int, size: int) -> Path:
+    folder.mkdir(parents=True)
+    cap = cv2.VideoCapture(str(video))
+    for t in range(n):
+        ok, frame = cap.read()
+        if not ok:
+            break
+        h, w = frame.shape[:2]
+        side = min(h, w)
+        crop = frame[(h - side) // 2:(h + side) // 2, (w - side) // 2:(w + side) // 2]
+        write_image(folder / f"{t:06d}.png", cv2.resize(crop, (size, size),
+                                                        interpolation=cv2.INTER_AREA))
+    cap.release()
+    return folder
+
+
+def bare_dis(frames: Path, out: Path, preset: str) -> None:
+    out.mkdir()
+    dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+    paths = sorted(frames.glob("*.png"))
+    nxt = cv2.imread(str(paths[0]), cv2.IMREAD_GRAYSCALE)
+    for t in range(len(paths) - 1):
+        cur, nxt = nxt, cv2.imread(str(paths[t + 1]), cv2.IMREAD_GRAYSCALE)
+        cv2.writeOpticalFlow(str(out / f"f{t:06d}.flo"), dis.calc(cur, nxt, None))
+        cv2.writeOpticalFlow(str(out / f"b{t:06d}.flo"), dis.calc(nxt, cur, None))
+
+
+def throughput(realdata: Path, n: int, size: int, preset: str, repeats: int = 2):
+    work = Path(tempfile.mkdtemp(prefix="bench_flow_tp_"))
+    frames = real_frames(realdata / "videos" / "musepose_dance.mp4", work / "frames", n, size)
+    bare, ours = [], []
+    for r in range(repeats):
+        cv2.setNumThreads(2)  # the bare tool with OpenCV's threads over both cores
+        start = time.perf_counter()
+        bare_dis(frames, work / f"bare{r}", preset)
+        bare.append(time.perf_counter() - start)
+        cv2.setNumThreads(1)  # as workflow/scripts/flow.py: 2 pairs in parallel instead
+        start = time.perf_counter()
+        compute_flow_folder(frames, work / f"fwd{r}", work / f"bwd{r}", work / f"valid{r}",
+                            preset=preset, workers=2)
+        ours.append(time.perf_counter() - start)
+    shutil.rmtree(work)
+    pairs_n = n - 1
+    print(f"throughput ({pairs_n} pairs of {size}x{size} real frames, DIS {preset}, best of "
+          f"{repeats}): bare DIS {pairs_n / min(bare):.1f} pairs/s, flow stage "
+          f"{pairs_n / min(ours):.1f} pairs/s, ratio {min(bare) / min(ours):.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--realdata", default=str(Path(__file__).resolve().parents[2] /
+                                                  "shared" / "realdata"))
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--synth-frames", type=int, default=12)
+    args = parser.parse_args()
+    realdata = Path(args.realdata)
+    epe_table(realdata, args.synth_frames)
+    if realdata.is_dir():
+        for preset in ("medium", "ultrafast"):
+            throughput(realdata, args.frames, args.size, preset)
+
+
+if __name__ == "__main__":
+    import logging
+    logging.getLogger("pose_animate").setLevel(logging.WARNING)
+    main()
