@@ -121,7 +121,8 @@ def _shirt(app, body, s, c):
 def _paint_torso(part, body, app, s, c):
     half = torso_half_width(body, s)
     col = _shirt(app, body, s, c)
-    waist = -0.02 * body.torso
+    # the waistband sits above the hip joints (MidHip is s = 0), as on a person
+    waist = 0.2 * body.torso
     belt = (s < waist) & (s > waist - 0.035 * body.torso)
     col = np.where(belt[..., None], np.array(app.trousers) * 0.55, col)
     col = np.where((s <= waist - 0.035 * body.torso)[..., None], np.array(app.trousers), col)
@@ -171,7 +172,7 @@ def _paint_head(part, body, app, s, c):
     skin = np.array(app.skin)
     shade = 0.8 + 0.2 * np.sqrt(np.clip(1 - (x / FACE_HALF_WIDTH) ** 2, 0, 1))
     col = skin * shade[..., None]
-    col = np.where(r["neck"][..., None], skin * 0.78, col)
+    col = np.where(r["neck"][..., None], skin * 0.88, col)
     col = np.where(r["ear"][..., None], skin * 0.85, col)
     # eyes: white, iris, pupil, a dark upper lid
     ex, ey = x - EYE["x"], y - EYE["y"]

@@ -32,13 +32,13 @@ _BASE = dict(
     hip_x=0.056,       # hip joint from the midline
     stance_x=0.075,    # ankle from the midline when standing
     r_upper_arm=(0.033, 0.026), r_forearm=(0.026, 0.019), r_thigh=(0.052, 0.037),
-    r_shin=(0.035, 0.025), r_foot=(0.022, 0.026), r_neck=0.03,
+    r_shin=(0.035, 0.025), r_foot=(0.022, 0.026), r_neck=0.025,
     # torso half-width profile: (height above MidHip as a fraction of the torso, half-width)
-    torso_profile=((-0.25, 0.092), (0.0, 0.1), (0.4, 0.085), (0.72, 0.108), (0.9, 0.125),
+    torso_profile=((-0.14, 0.096), (0.05, 0.1), (0.32, 0.086), (0.72, 0.108), (0.9, 0.125),
                    (1.05, 0.115)),
 )
 HAIR_TOP = 1.07     # top of the hair above the chin, in head heights
-LEG_BEND = 0.975    # hip-to-ankle distance of the standing leg, as a fraction of its length
+LEG_BEND = 0.985    # hip-to-ankle distance of the standing leg, as a fraction of its length
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def torso_half_width(body: Body, s):
 
 def _torso(body: Body) -> PartShape:
     top = body.torso + 0.012 * body.height
-    bottom = -0.22 * body.torso
+    bottom = -0.14 * body.torso  # the crotch, a little below the hip joints
     shoulder = body.torso_profile[-2][1]
 
     def inside(s, c):
@@ -184,7 +184,7 @@ def head_regions(body: Body, x, y):
     ear = ((ax - EAR["x"]) / EAR["semi_x"]) ** 2 + ((y - EAR["y"]) / EAR["semi_y"]) ** 2 <= 1.0
     skull_hair = ((ax / 0.41) ** 2 + ((y - 0.58) / 0.49) ** 2 <= 1.0) & (y >= 0.52)
     neck_r = body.r_neck / body.head
-    neck = (ax <= neck_r) & (y <= 0.3)
+    neck = (ax <= neck_r) & (y <= 0.2)
     if body.hair_style == "long":
         hang = (ax <= 0.44) & (y >= -0.3) & (y <= 0.7)
         hang &= ((ax / 0.44) ** 2 + ((y + 0.1) / 0.2) ** 2 <= 1.0) | (y >= -0.1)

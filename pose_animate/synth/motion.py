@@ -16,7 +16,7 @@ from .figure import FOOT_ANGLE, Body
 # Per style, as fractions of the figure's height (sway, bounce, step, lift) or radians.
 STYLES = {
     # hip sway and bounce, arms out with elbows bending up, side steps
-    "groove": dict(sway=0.03, bounce=0.022, lean=0.06, head=0.1, step=0.06, lift=0.03,
+    "groove": dict(sway=0.03, bounce=0.018, lean=0.06, head=0.1, step=0.06, lift=0.03,
                    march=0.0, arm=0.55, arm_amp=0.35, elbow=0.65, elbow_amp=0.5, elbow_dir=1),
     # arms raised and waving above the shoulders, small steps
     "wave": dict(sway=0.025, bounce=0.015, lean=0.05, head=0.08, step=0.03, lift=0.02,
