@@ -213,7 +213,7 @@ def face_landmarks_xy() -> np.ndarray:
     pts = []
     for k in range(17):  # jaw from the figure's right (image left) round the chin
         th = np.pi - 0.12 + k * (np.pi + 0.24) / 16
-        pts.append((0.96 * FACE_HALF_WIDTH * np.cos(th), 0.5 + 0.48 * np.sin(th)))
+        pts.append((0.9 * FACE_HALF_WIDTH * np.cos(th), 0.5 + 0.45 * np.sin(th)))
     for side in (-1, 1):  # brows, image left first; each from its outer end inwards or out
         xs = np.linspace(0.27, 0.06, 5) if side < 0 else np.linspace(0.06, 0.27, 5)
         for x in xs:

@@ -117,7 +117,25 @@ def skeleton(body: Body, motion: Motion, t: float, root_x: float, floor_y: float
                                            + 0.3 * np.sin(w + ph["lean"]))
     up = -unit(lean)  # pointing up, leaning towards the image's right for lean > 0
     across = rot90(up)  # towards the figure's left (image right)
+
+    # feet: planted on the floor line; side steps (groove, wave) or knee lifts (march)
+    ankles, lifts = {}, {}
+    for side in (-1, 1):
+        if st["march"]:
+            out, lift = 0.0, _march_cycle(beat / 2 + (0.5 if side > 0 else 0.0))
+        else:
+            out, lift = _step_cycle(beat / 4 + (0.25 if side > 0 else 0.0))
+        ankles[side] = np.array([root_x + side * (body.stance_x + amp * st["step"] * H * out),
+                                 floor_y - body.ankle - amp * st["lift"] * H * lift])
+        lifts[side] = float(lift)
+    # the pelvis goes down further where a leg could not reach its foot (knees stay bent)
     midhip = np.array([root_x + sway, floor_y - body.standing_hip_height() + down])
+    reach = 0.995 * (body.thigh + body.shin)
+    for side in (-1, 1):
+        hip = midhip + side * body.hip_x * across
+        dx = ankles[side][0] - hip[0]
+        need = ankles[side][1] - hip[1] - np.sqrt(max(reach * reach - dx * dx, 0.0))
+        midhip[1] += max(need, 0.0)
     neck = midhip + body.torso * up
     sk.update(midhip=midhip, neck=neck, up=up)
     head_tilt = amp * st["head"] * (g["head"] * np.sin(w + ph["head"])
@@ -140,18 +158,10 @@ def skeleton(body: Body, motion: Motion, t: float, root_x: float, floor_y: float
                    f"{name}HandDir": unit(a_hand)})
 
         hip = midhip + side * body.hip_x * across
-        # feet: planted on the floor line; side steps (groove, wave) or knee lifts (march)
-        if st["march"]:
-            out, lift = 0.0, _march_cycle(beat / 2 + (0.5 if side > 0 else 0.0))
-        else:
-            out, lift = _step_cycle(beat / 4 + (0.25 if side > 0 else 0.0))
-        ankle_target = np.array([
-            root_x + side * (body.stance_x + amp * st["step"] * H * out),
-            floor_y - body.ankle - amp * st["lift"] * H * lift])
         # knees bend outwards (the figure's right knee towards the image's left)
-        knee, ankle = _two_bone(hip, ankle_target, body.thigh, body.shin, -side)
+        knee, ankle = _two_bone(hip, ankles[side], body.thigh, body.shin, -side)
         sk.update({f"{name}Hip": hip, f"{name}Knee": knee, f"{name}Ankle": ankle,
-                   f"{name}FootDir": unit(side * FOOT_ANGLE * (1 - 0.25 * lift)),
-                   f"{name}Lift": float(lift)})
+                   f"{name}FootDir": unit(side * FOOT_ANGLE * (1 - 0.25 * lifts[side])),
+                   f"{name}Lift": lifts[side]})
     return sk
 
