@@ -21,6 +21,7 @@ include: "rules/frames.smk"
 include: "rules/keypoints.smk"
 include: "rules/appearance.smk"
 include: "rules/densepose.smk"
+include: "rules/train.smk"
 include: "rules/dataset.smk"
 
 

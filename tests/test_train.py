@@ -1,0 +1,112 @@
+"""pose_animate.train: a few steps on a tiny dataset folder, resume, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from pose_animate.config import validate_config
+from pose_animate.errors import PoseAnimateError
+from pose_animate.train import (autocast_dtype, heldout_start, latest_checkpoint,
+                                load_checkpoint, train)
+from stick_figure import make_subject_folder
+
+
+def train_cfg(**overrides) -> dict:
+    """The schema's defaults with tiny sizes (16 px, a few steps)."""
+    cfg = {"preset": "tiny", "size": 16, "steps": 4, "batch_size": 1, "checkpoint_every": 2,
+           "log_every": 1, "workers": 0, "use_background": True, "mask_weight": 1.0,
+           "device": "cpu", **overrides}
+    return validate_config({"train": cfg})["train"]
+
+
+@pytest.fixture(scope="module")
+def subject(tmp_path_factory):
+    return make_subject_folder(tmp_path_factory.mktemp("subject"), n_frames=10, size=48)
+
+
+def test_heldout_split_and_precision_choice():
+    assert heldout_start(100, 0.1) == 90
+    assert heldout_start(10, 0.05) == 9  # at least one frame held out
+    assert heldout_start(2, 0.5) == 1 and heldout_start(50, 0) == 50
+    assert autocast_dtype("cuda", True) is torch.bfloat16
+    assert autocast_dtype("cuda", False) is None and autocast_dtype("cpu", True) is None
+
+
+def test_train_writes_model_checkpoints_logs_and_pictures(subject, tmp_path):
+    run = tmp_path / "run"
+    record = train(subject, tmp_path / "model.pt", run, train_cfg(), subject="stick",
+                   curves_path=tmp_path / "curves.png", samples_path=tmp_path / "samples.jpg")
+    assert record["training_frames"] == 9 and record["heldout_frames"] == 1
+    assert record["size"] == [16, 16] and record["precision"] == "fp32"
+    model = load_checkpoint(tmp_path / "model.pt")
+    assert model["spec"]["preset"] == "tiny" and model["step"] == 4
+    assert [h["step"] for h in model["history"]] == [1, 2, 3, 4]
+    assert all(np.isfinite(h["G_l1"]) and h["G_l1"] > 0 for h in model["history"])
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "step_000002.pt", "step_000004.pt"]
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    assert (tmp_path / "samples.jpg").stat().st_size > 0
+
+
+def test_interrupted_training_resumes_from_the_last_checkpoint(subject, tmp_path, monkeypatch):
+    cfg = train_cfg(steps=6, checkpoint_every=2)
+    straight = tmp_path / "straight"
+    train(subject, straight / "model.pt", straight, cfg)
+
+    from pose_animate import train as train_module
+    real_step, calls = train_module.Trainer.step, []
+
+    def dies_at_step_5(self, batch):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # the job is killed during step 5
+        return real_step(self, batch)
+
+    monkeypatch.setattr(train_module.Trainer, "step", dies_at_step_5)
+    run = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train(subject, run / "model.pt", run, cfg)
+    assert not (run / "model.pt").exists()
+    assert latest_checkpoint(run / "checkpoints").name == "step_000004.pt"
+    monkeypatch.setattr(train_module.Trainer, "step", real_step)
+    record = train(subject, run / "model.pt", run, cfg)
+    assert record["resumed_from_step"] == 4
+    a, b = load_checkpoint(straight / "model.pt"), load_checkpoint(run / "model.pt")
+    assert [h["step"] for h in b["history"]] == [1, 2, 3, 4, 5, 6]
+    for key in a["G"]:  # same batches, same weights: the resume lost nothing
+        assert torch.allclose(a["G"][key], b["G"][key], atol=1e-5), key
+
+
+def test_checkpoint_of_another_preset_is_a_clear_error(subject, tmp_path):
+    run = tmp_path / "run"
+    train(subject, tmp_path / "model.pt", run, train_cfg(steps=2))
+    with pytest.raises(PoseAnimateError, match="preset 'tiny'.*preset 'full'.*train.preset"):
+        train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, preset="full"))
+    with pytest.raises(PoseAnimateError, match="inputs"):
+        train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, use_background=False))
+
+
+def test_bad_dataset_folders_are_named_with_the_fix(tmp_path):
+    folder = make_subject_folder(tmp_path / "s", n_frames=6, size=32)
+    (folder / "openpose_json" / "000005_keypoints.json").unlink()
+    with pytest.raises(PoseAnimateError, match="subject 'bob'.*5 keypoint files for 6 frames"):
+        train(folder, tmp_path / "m.pt", tmp_path / "run", train_cfg(), subject="bob")
+    folder = make_subject_folder(tmp_path / "t", n_frames=6, size=32)
+    (folder / "mask" / "000003.png").unlink()
+    with pytest.raises(PoseAnimateError, match="5 masks for 6 frames"):
+        train(folder, tmp_path / "m.pt", tmp_path / "run2", train_cfg(), subject="bob")
+    (folder / "bg.jpg").unlink()
+    with pytest.raises(PoseAnimateError, match="use_background"):
+        train(folder, tmp_path / "m.pt", tmp_path / "run3", train_cfg(mask_weight=0))
+
+
+def test_gpu_out_of_memory_names_the_setting_to_lower(subject, tmp_path, monkeypatch):
+    from pose_animate import train as train_module
+
+    def out_of_memory(self, batch):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(train_module.Trainer, "step", out_of_memory)
+    with pytest.raises(PoseAnimateError, match="train.batch_size"):
+        train(subject, tmp_path / "m.pt", tmp_path / "run", train_cfg(), subject="stick")

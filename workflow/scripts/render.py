@@ -1,0 +1,15 @@
+from pose_animate.devices import allocate_gpu
+from pose_animate.formats import write_json
+from pose_animate.render import render_driving, subject_fps
+from pose_animate.runlog import to_log
+
+with to_log(snakemake.log[0]):
+    with allocate_gpu():
+        record = render_driving(
+            snakemake.input.model, snakemake.input.keypoints, snakemake.input.driving_frames,
+            snakemake.output.video, snakemake.output.compare,
+            fps=subject_fps(snakemake.input.driving_record),
+            missing=snakemake.params.cfg["missing"], device=snakemake.params.device,
+            stills_path=snakemake.output.stills, n_stills=snakemake.params.cfg["stills"],
+            pair=f"{snakemake.wildcards.target}__{snakemake.wildcards.driving}")
+    write_json(snakemake.output.record, record)
