@@ -80,15 +80,12 @@ def flow(raster: Raster, frames_to: list[tuple], background_motion) -> np.ndarra
     moves by `background_motion` pixels.
     """
     size = raster.slot.shape[0]
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
     out = np.empty((size, size, 2))
-    out[..., 0], out[..., 1] = background_motion
-    for k, (o, ex, ey) in enumerate(frames_to):
-        here = raster.slot == k
-        if not here.any():
-            continue
-        s, c = raster.s[here], raster.c[here]
-        out[here, 0] = o[0] + s * ex[0] + c * ey[0] - xs[here]
-        out[here, 1] = o[1] + s * ex[1] + c * ey[1] - ys[here]
+    out[...] = background_motion
+    fg = raster.slot >= 0
+    k = raster.slot[fg]
+    o, ex, ey = (np.array([f[i] for f in frames_to]) for i in range(3))
+    ys, xs = np.nonzero(fg)
+    s, c = raster.s[fg][:, None], raster.c[fg][:, None]
+    out[fg] = o[k] + s * ex[k] + c * ey[k] - np.stack([xs, ys], 1)
     return out.astype(np.float32)
-
