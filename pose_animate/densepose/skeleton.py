@@ -37,7 +37,7 @@ MIN_CONF = 0.05
 # and to bound the widths measured on a mask.
 RADIUS = {"upper_arm": 0.1, "lower_arm": 0.08, "hand": 0.09, "upper_leg": 0.15,
           "lower_leg": 0.11, "foot": 0.085}
-TORSO_U = (-0.22, 1.04)       # torso chart extent along the spine, in torso lengths
+TORSO_U = (-0.14, 1.04)       # torso chart: crotch to shoulder tops, in torso lengths
 TORSO_EDGE = 0.12             # torso flesh beyond the shoulder-hip quadrilateral, ditto
 # Head, in head heights (chin to crown), measured from the Neck keypoint along the head's
 # axis: the nose is NOSE_UP above the Neck keypoint, the head's centre HEAD_CENTRE and the
@@ -286,7 +286,11 @@ class SkeletonIUV:
         dist_map = None
         if mask is not None:
             dist_map = cv2.distanceTransform((mask > 0).astype(np.uint8), cv2.DIST_L2, 3)
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        window = self._window(seg, torso_len, mask, (h, w))
+        if window is None:
+            return parts, u, v
+        y0, y1, x0, x1 = window
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         shapes = []                # (layer, normalised distance, part, U, V)
 
         for bone in BONES:
@@ -303,7 +307,7 @@ class SkeletonIUV:
                            (t * length + radius) / (length + 2 * radius),
                            0.5 + 0.5 * side * perp / radius))
 
-        shapes.append(self._torso(seg, torso_len, xs, ys, side, front))
+        shapes.append(self._torso(seg, torso_len, xs, ys, side, front, (x0, y0)))
         shapes += self._head(seg, dist_map, xs, ys, front)
 
         # Inside a shape (distance <= 1): the highest layer wins, then the nearest; outside
@@ -312,16 +316,38 @@ class SkeletonIUV:
                           for layer, d, _, _, _ in shapes])
         best = order.argmin(axis=0)
         best_order = np.take_along_axis(order, best[None], 0)[0]
-        fg = (mask > 0) if mask is not None else best_order < 100
+        fg = (mask[y0:y1, x0:x1] > 0) if mask is not None else best_order < 100
+        crop = (slice(y0, y1), slice(x0, x1))
         for k, (_, _, part, u_map, v_map) in enumerate(shapes):
             sel = fg & (best == k)
-            parts[sel] = part if np.isscalar(part) else part[sel]
-            u[sel] = np.clip(u_map[sel], 0, 1)
-            v[sel] = np.clip(v_map[sel], 0, 1)
+            parts[crop][sel] = part if np.isscalar(part) else part[sel]
+            u[crop][sel] = np.clip(u_map[sel], 0, 1)
+            v[crop][sel] = np.clip(v_map[sel], 0, 1)
         return parts, u, v
 
     @staticmethod
-    def _torso(seg, torso_len, xs, ys, side, front):
+    def _window(seg, torso_len, mask, shape):
+        """(y0, y1, x0, x1) of the pixels that can be labelled: the mask's box, or the
+        skeleton's box grown by a torso length (wider than any part); None when empty."""
+        h, w = shape
+        if mask is not None:
+            ys, xs = np.nonzero(mask)
+            if len(ys) == 0:
+                return None
+            return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        pts = np.vstack([np.atleast_2d(p) for key, value in seg.items()
+                         for p in (value if key != "torso_polygon" else [value])])
+        pts = pts.reshape(-1, 2)
+        lo = np.floor(pts.min(axis=0) - torso_len).astype(int)
+        hi = np.ceil(pts.max(axis=0) + torso_len).astype(int) + 1
+        x0, y0 = max(lo[0], 0), max(lo[1], 0)
+        x1, y1 = min(hi[0], w), min(hi[1], h)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return y0, y1, x0, x1
+
+    @staticmethod
+    def _torso(seg, torso_len, xs, ys, side, front, origin):
         """The shoulder-hip quadrilateral extended over the pelvis, plus a band of flesh."""
         midhip, neck = seg["torso"]
         t, perp, dist = _segment_coords(xs, ys, midhip, neck)
@@ -330,7 +356,7 @@ class SkeletonIUV:
             q = seg["torso_polygon"]
             pelvis = TORSO_U[0] * (neck - midhip)       # TORSO_U[0] < 0: downwards
             poly = np.array([q[0], q[1], q[2] + pelvis, q[3] + pelvis])
-            out = _polygon_distance(poly, xs.shape)
+            out = _polygon_distance(poly - np.asarray(origin), xs.shape)
             half = 0.5 * max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3])) + edge
         else:
             half = 0.3 * torso_len + edge
