@@ -88,7 +88,7 @@ VARIANTS = {
     "defaults": {},
     "no crop to person": {"crop_to_person": False},
     "no keypoint components": {"keypoint_guided": False},
-    "no edge refinement": {"edge_refine": "none"},
+    "guided-filter edges": {"edge_refine": "guided"},
     "grabcut edges": {"edge_refine": "grabcut"},
     "no hole filling": {"max_hole_fraction": 0.0},
     "temporal 0.3": {"temporal_weight": 0.3},

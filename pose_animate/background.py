@@ -85,7 +85,7 @@ def corner_drift(transform: np.ndarray, size) -> float:
     return float(np.linalg.norm(moved[:2] / moved[2] - corners[:2], axis=0).max())
 
 
-def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inpaint="telea",
+def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inpaint="fsr",
                 max_camera_motion=2.0, on_camera_motion="single_frame"):
     """(plate BGR uint8, inpainted bool (H, W), summary dict) from a frame and a mask folder."""
     seq = FrameSequence(frames, subject)

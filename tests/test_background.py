@@ -97,3 +97,21 @@ def test_inpainting_methods_fill_the_hole(method):
     image[hole] = 0
     out = inpaint_holes(image, hole, method)
     assert np.abs(out[hole].astype(int) - 120).max() <= 3
+
+
+def test_synth_plate_against_the_true_background(synth_clip):
+    truth = synth_clip.truth
+    plate, hole, summary = build_plate(truth / "frames", truth / "mask")
+    background = read_image(truth / "background.png")
+    assert summary["clean_plate"] and summary["camera_motion_px"] < 1
+    assert 0 < summary["inpainted_fraction"] < 0.3  # the figure dances in place
+    assert psnr(plate[~hole], background[~hole]) > 40
+
+
+def test_synth_slow_pan_is_flagged(tmp_path):
+    from pose_animate.synth import write_demo
+
+    write_demo(tmp_path, seed=0, n_frames=12, size=128, fps=12, pan=[0.5, 0.0])
+    _, _, summary = build_plate(tmp_path / "truth" / "frames", tmp_path / "truth" / "mask")
+    assert not summary["clean_plate"]
+    assert summary["camera_motion_px"] == pytest.approx(5.5, abs=1.5)
