@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import av
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -9,10 +9,11 @@ import pytest
 import yaml
 
 from pose_animate.body import BODY, FACE, HAND_LEFT, HAND_RIGHT, J, PART
-from pose_animate.formats import read_flo, read_image, read_iuv, read_json, read_openpose_folder
+from pose_animate.formats import (read_flo, read_image, read_iuv, read_json,
+                                  read_openpose_folder, write_iuv)
 from pose_animate.synth import DEFAULTS, Scene, render_sequence, write_demo
 from pose_animate.synth import demo as demo_module
-from pose_animate.synth.render import compose
+from pose_animate.texture import rerender
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -84,11 +85,10 @@ def test_atlas_and_iuv_reproduce_the_frame(clip, tmp_path):
     scene = Scene(seed=3, n_frames=6, size=160)
     for f in clip[:3]:
         # exactly, from the float IUV
-        assert np.array_equal(compose(f.background, scene.atlas, *f.iuv), f.image)
+        assert np.array_equal(rerender(scene.atlas, *f.iuv, f.background), f.image)
         # and from the IUV PNG (U, V quantised to 1/255) nearly
-        from pose_animate.formats import write_iuv
         write_iuv(tmp_path / "iuv.png", *f.iuv)
-        again = compose(f.background, scene.atlas, *read_iuv(tmp_path / "iuv.png"))
+        again = rerender(scene.atlas, *read_iuv(tmp_path / "iuv.png"), f.background)
         fg = f.mask > 0
         assert psnr(again[fg], f.image[fg]) > 30
 

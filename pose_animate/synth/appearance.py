@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..texture import ATLAS_SHAPE, TILE, tile_origin
 from .figure import (EYE, BROW_Y, FACE_HALF_WIDTH, MOUTH, NOSTRIL_Y, Body, PartShape,
                      head_regions, torso_half_width)
 
-TILE = 200
-ATLAS_SHAPE = (6 * TILE, 4 * TILE, 3)
 
 # RGB palettes the seed draws from.
 SKIN = [(255, 219, 172), (241, 194, 125), (224, 172, 105), (198, 134, 66), (141, 85, 36),
@@ -210,11 +209,6 @@ _PAINTERS = {"torso": _paint_torso, "leg": _paint_limb, "upper_arm": _paint_limb
              "head": _paint_head}
 
 
-def tile_origin(dp: int) -> tuple[int, int]:
-    """(row, col) of the top-left texel of part `dp`'s tile in the atlas."""
-    return ((dp - 1) % 6) * TILE, ((dp - 1) // 6) * TILE
-
-
 def paint_tile(part: PartShape, body: Body, app: Appearance) -> np.ndarray:
     """The part's 200 x 200 tile, RGB float 0..1, texel [row, col] = (v flipped, u)."""
     s0, s1, c0, c1 = part.box
@@ -227,7 +221,7 @@ def paint_tile(part: PartShape, body: Body, app: Appearance) -> np.ndarray:
 
 def make_atlas(parts: list[PartShape], body: Body, app: Appearance) -> np.ndarray:
     """The 1200 x 800 BGR uint8 atlas the figure is painted with."""
-    atlas = np.zeros(ATLAS_SHAPE, np.uint8)
+    atlas = np.zeros(ATLAS_SHAPE + (3,), np.uint8)
     for part in parts:
         row, col = tile_origin(part.dp)
         rgb = paint_tile(part, body, app)

@@ -2,14 +2,14 @@
 DensePose IUV, the colour sampled from the atlas, and the exact optical flow.
 
 Truth and image come from the same hard assignment of each pixel centre (no
-anti-aliasing), so the image over the figure IS the atlas sampled at the IUV.
+anti-aliasing), so the image over the figure IS the atlas sampled at the IUV
+(pose_animate.texture.rerender, the contract's nearest texel).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from .appearance import TILE
 from .figure import PartShape
 
 
@@ -54,23 +54,6 @@ def iuv(raster: Raster, parts: list[PartShape]):
     U = np.where(fg, (raster.s - b[..., 0]) / (b[..., 1] - b[..., 0]), 0)
     V = np.where(fg, (raster.c - b[..., 2]) / (b[..., 3] - b[..., 2]), 0)
     return I, np.clip(U, 0, 1).astype(np.float32), np.clip(V, 0, 1).astype(np.float32)
-
-
-def sample_atlas(atlas: np.ndarray, I, U, V) -> np.ndarray:
-    """Colours of foreground pixels from the atlas (the contract's nearest texel); the
-    same lookup re-renders a frame from its IUV. Returns (N, 3) for the pixels I > 0."""
-    fg = I > 0
-    dp = I[fg].astype(np.int64)
-    rows = ((dp - 1) % 6) * TILE + (TILE - 1) - np.rint(V[fg] * (TILE - 1)).astype(np.int64)
-    cols = ((dp - 1) // 6) * TILE + np.rint(U[fg] * (TILE - 1)).astype(np.int64)
-    return atlas[rows, cols]
-
-
-def compose(background: np.ndarray, atlas: np.ndarray, I, U, V) -> np.ndarray:
-    """The frame: the background with the figure painted from the atlas over it."""
-    image = background.copy()
-    image[I > 0] = sample_atlas(atlas, I, U, V)
-    return image
 
 
 def flow(raster: Raster, frames_to: list[tuple], background_motion) -> np.ndarray:

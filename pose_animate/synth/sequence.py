@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..texture import rerender
 from .appearance import make_appearance, make_atlas, make_background
 from .figure import make_body, part_shapes
 from .motion import STYLES, make_motion, skeleton
 from .pose import keypoints, part_frames
-from .render import compose, flow, iuv, rasterise
+from .render import flow, iuv, rasterise
 
 # Every generator parameter with its default (workflow/schemas/config.schema.yaml mirrors
 # these for config.demo.figures; a test checks that they agree).
@@ -123,7 +124,7 @@ def scene_frames(scene: Scene):
         I, U, V = iuv(raster, scene.parts)
         background = scene.background_at(t)
         yield SynthFrame(
-            index=t, image=compose(background, scene.atlas, I, U, V),
+            index=t, image=rerender(scene.atlas, I, U, V, background),
             keypoints=keypoints(scene.body, scene.parts, frames, sk),
             mask=np.where(I > 0, 255, 0).astype(np.uint8), iuv=(I, U, V), flow=fwd,
             flow_inv=bwd, background=background)
