@@ -15,3 +15,24 @@ rule demo_video:
         figure=lambda wc: config["demo"]["figures"][wc.name],
     script:
         "../workflow/scripts/demo_video.py"
+
+
+rule demo_qa:
+    input:
+        truth="results/demo/{name}/truth",
+    output:
+        sheet=report(
+            "results/qa/{name}/demo_truth.jpg",
+            caption="../report/demo_truth.rst",
+            category="Demo subjects",
+            subcategory="{name}",
+        ),
+    log:
+        "logs/demo_qa/{name}.log",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/demo_qa.py"
+
+
+ALL_TARGETS += expand("results/qa/{name}/demo_truth.jpg", name=config["demo"]["figures"])

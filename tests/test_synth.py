@@ -237,3 +237,11 @@ def test_mediapipe_sees_the_person():
     stats = detection_stats(np.array([f.keypoints for f in seq]), detected)
     assert stats["detection_rate"] >= 0.95
     assert stats["median_error"] < 0.03
+
+
+def test_truth_sheet(synth_clip, tmp_path):
+    from pose_animate.synth.qa import truth_sheet
+
+    truth_sheet(synth_clip.truth, tmp_path / "sheet.jpg", n_frames=2, tile_width=96)
+    sheet = read_image(tmp_path / "sheet.jpg")
+    assert sheet.shape[1] > 5 * 96 and sheet.shape[0] > 2 * 96  # 2 rows of 5 pictures
