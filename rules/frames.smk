@@ -21,3 +21,26 @@ rule frames:
 
 
 STAGE_RECORDS.append("results/work/{subject}/frames.json")
+
+
+rule frames_qa:
+    input:
+        video=subject_video,
+        frames="results/subjects/{subject}/frames",
+        record="results/work/{subject}/frames.json",
+    output:
+        sheet=report(
+            "results/qa/{subject}/frames_crop.jpg",
+            caption="../report/frames_crop.rst",
+            category="Frames",
+            subcategory="{subject}",
+        ),
+    log:
+        "logs/frames_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/frames_qa.py"
+
+
+ALL_TARGETS += expand("results/qa/{subject}/frames_crop.jpg", subject=SUBJECTS.index)

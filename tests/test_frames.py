@@ -8,8 +8,9 @@ import pytest
 
 from pose_animate.errors import PoseAnimateError
 from pose_animate.formats import list_frames, read_image, read_openpose_folder
-from pose_animate.frames import (center_square, crop_plan, extract_frames, frame_source_indices,
-                                 person_square, probe, sample_frames, source_to_frame)
+from pose_animate.frames import (center_square, crop_plan, crop_qa_sheet, extract_frames,
+                                 frame_source_indices, person_square, probe, sample_frames,
+                                 source_to_frame)
 from pose_animate.videoio import ffmpeg_exe, write_video
 
 
@@ -90,6 +91,17 @@ def test_center_crop_frames_and_dot_position(tmp_path):
     assert img.shape == (48, 48, 3)
     expected = source_to_frame([[100, 40]], record)[0]
     np.testing.assert_allclose(bright_centroid(img), expected, atol=0.35)
+
+
+def test_crop_qa_sheet_shows_the_crop_square(tmp_path):
+    video = dot_video(tmp_path / "v.mp4")
+    record = extract_frames(video, tmp_path / "frames", crop="center", size=48)
+    crop_qa_sheet(video, record, tmp_path / "frames", tmp_path / "qa" / "crop.jpg")
+    sheet = read_image(tmp_path / "qa" / "crop.jpg")
+    assert sheet.shape[0] == 480 and sheet.shape[1] > 480
+    # The red square's left edge: source x = 32 at 480 / 96 = 5 canvas px per source px.
+    column = sheet[100:400, 160].astype(int)
+    assert (column[:, 2] > 150).all() and (column[:, 1] < 100).all()
 
 
 def test_crop_none_scales_the_long_side_and_max_frames(tmp_path):
@@ -209,13 +221,17 @@ def bad_inputs(tmp_path):
 def test_bad_input_is_a_clear_error_and_leaves_no_output(tmp_path):
     for case, (source, problem) in bad_inputs(tmp_path).items():
         out = tmp_path / "out" / case
-        before = source.stat() if source.exists() else None
+        def state():  # size and modification time: the input is never touched
+            return (source.stat().st_size, source.stat().st_mtime_ns) if source.exists() \
+                else None
+
+        before = state()
         with pytest.raises(PoseAnimateError, match=problem) as err:
             extract_frames(source, out / "frames", subject="bob")
         message = str(err.value)
         assert str(source) in message and "Fix:" in message and "subject 'bob'" in message, case
         assert not out.exists() or not any(out.iterdir()), case
-        assert (source.stat() if source.exists() else None) == before, case
+        assert state() == before, case
 
 
 # ---- the person crop on the demo figure and on real video ------------------------------
