@@ -42,13 +42,14 @@ class MMPoseBackend:
             det_config = _local_file(det_config, "mmpose_det_config")
             det_checkpoint = _local_file(det_checkpoint, "mmpose_det_checkpoint")
         try:
-            import torch
             from mmpose.apis import MMPoseInferencer
         except ImportError as exc:
             raise PoseAnimateError(f"the mmpose backend needs mmpose, which is not installed "
                                    f"({exc}).", fix="pip install -U openmim && mim install "
                                    "mmengine mmcv mmpose (and mmdet for a person detector), or "
                                    "use keypoints.backend: mediapipe.")
+        import torch
+
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.min_confidence = min_confidence
         self._inferencer = MMPoseInferencer(

@@ -4,6 +4,7 @@ Every backend, detector or importer, ends here: one OpenPose JSON per frame with
 (or an empty `people` list when nobody was found), and counts a user can check.
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 from ..atomic import atomic_dir
 from ..body import BODY
 from ..errors import PoseAnimateError
-from ..formats import keypoints_name, write_openpose
+from ..formats import keypoints_name, openpose_dict
 from ..runlog import log
 from .track import follow_most_prominent
 
@@ -62,13 +63,14 @@ class KeypointsWriter:
         if t != self._next:
             raise ValueError(f"frames must be added in order: expected {self._next}, got {t}")
         self._next += 1
-        if person is not None and np.any(person[:, 2] > 0):
-            write_openpose(self._tmp / keypoints_name(t), [person])
+        people = [person] if person is not None and np.any(person[:, 2] > 0) else []
+        # Plain writes: the folder as a whole appears atomically, its files need not.
+        (self._tmp / keypoints_name(t)).write_text(json.dumps(openpose_dict(people)))
+        if people:
             self.with_person += 1
             conf = person[BODY, 2]
             self.confidences.append(float(conf[conf > 0].mean()) if np.any(conf > 0) else 0.0)
         else:
-            write_openpose(self._tmp / keypoints_name(t), [])
             self.empty_frames.append(t)
         if people_seen is not None and people_seen >= 2:
             self.with_several += 1
