@@ -171,6 +171,23 @@ def test_figures_differ_in_proportions_and_style():
         assert (f.mask > 0).sum() > 1000
 
 
+def test_face_points_follow_the_openpose_layout():
+    f = frames(1, seed=0, amplitude=0.0, size=256)[0]  # amplitude 0: standing upright
+    face = f.keypoints[FACE, :2]
+    x, y = face[:, 0], face[:, 1]
+    assert x[0] < x[8] < x[16] and y[8] == y.max()            # jaw round the chin
+    assert x[17] < x[21] < x[22] < x[26]                      # brows
+    assert y[27] < y[30] and x[31] < x[33] < x[35]            # nose down, nostrils
+    assert x[36] < x[39] < x[42] < x[45]                      # eye corners
+    assert x[48] < x[51] < x[54] and y[51] < y[57]            # mouth, upper lip above
+    assert np.allclose(face[68], f.keypoints[J["REye"], :2]) and x[68] < x[69]
+
+
+def test_figure_partly_outside_the_frame():
+    f = frames(2, offset=[0.45, 0.0])[0]
+    assert 0 < (f.mask > 0).sum() and f.keypoints[J["LWrist"], 0] > 160
+
+
 def test_unknown_or_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="unknown demo parameter"):
         Scene(colour=[1, 2, 3])

@@ -222,10 +222,9 @@ def face_landmarks_xy() -> np.ndarray:
         pts.append((0.0, y))
     for x in np.linspace(-0.06, 0.06, 5):  # lower nose
         pts.append((x, NOSTRIL_Y - 0.008 * (1 - (x / 0.06) ** 2)))
-    for side in (-1, 1):  # eyes: outer/inner corner, upper lid, inner/outer corner, lower lid
+    for side in (-1, 1):  # eyes from the image-left corner: upper lid, other corner, lower lid
         cx, cy, a, b = side * EYE["x"], EYE["y"], EYE["semi_x"], EYE["semi_y"]
-        angles = [180, 120, 60, 0, 300, 240] if side < 0 else [180, 120, 60, 0, 300, 240]
-        for ang in angles:
+        for ang in (180, 120, 60, 0, 300, 240):
             t = np.radians(ang)
             pts.append((cx + a * np.cos(t), cy + b * np.sin(t)))
     m = MOUTH

@@ -41,7 +41,7 @@ class SynthFrame:
     iuv: tuple               # (I uint8, U float32, V float32)
     flow: np.ndarray | None      # float32 (H, W, 2), frame t -> t+1; None on the last frame
     flow_inv: np.ndarray | None  # float32 (H, W, 2), frame t+1 -> t; None on the last frame
-    background: np.ndarray   # BGR uint8, the clean background of this frame
+    background: np.ndarray   # BGR uint8, the clean background (read-only, shared by frames)
 
 
 def resolve_params(params: dict) -> dict:
