@@ -7,9 +7,10 @@
    exact masks (as the masks stage would give at best) and with keypoint capsules only; and,
    as the bare reference, the same shapes without drawing layers (every pixel to the
    nearest bone, what a plain nearest-bone labelling gives).
-2. Texture on the demo subject: PSNR over the person of frames re-rendered from the unfolded
-   atlas against the real frames, with the exact IUV and with the skeleton IUV; against a
-   bare unfold (plain per-texel mean, no view weighting) on the same IUV.
+2. Texture on the demo subject (and on pipeline outputs given with --subject): PSNR over the
+   person of frames re-rendered from the atlas against the real frames, with the exact IUV
+   and with the skeleton IUV, on the frames it was unfolded from and on held-out frames;
+   against a bare unfold (plain per-texel mean) on the same IUV.
 3. Human3.6M (4 real frames, BF_IUV_gt): foreground IoU of the capsule silhouette and of the
    masks stage's mediapipe mask, and coarse part agreement with the body-frame maps
    (pose_animate.densepose.h36m).
@@ -51,19 +52,44 @@ def run_skeleton(frames, use_mask):
     return out, 1000 * (time.perf_counter() - start) / len(frames)
 
 
-def unfold_psnr(frames, iuvs):
-    acc = TextureAccumulator()
-    start = time.perf_counter()
-    for f, iuv in zip(frames, iuvs):
-        acc.add(f.image, *iuv)
-    atlas, record = acc.finish()
-    ms = 1000 * (time.perf_counter() - start) / len(frames)
+def unfold_psnr(images, iuvs, neighbour_prior=0.25, view_weights=True):
+    """(in-sample PSNR, held-out PSNR, coverage, ms/frame): unfold the even frames, re-render
+    them and the odd ones (a texture must also fit poses it was not made from)."""
+    saved = texture._pixel_weights
+    if not view_weights:
+        texture._pixel_weights = lambda parts, u, v: np.ones(parts.shape)
+    try:
+        acc = TextureAccumulator(neighbour_prior)
+        start = time.perf_counter()
+        for image, iuv in zip(images[0::2], iuvs[0::2]):
+            acc.add(image, *iuv)
+        atlas, record = acc.finish()
+        ms = 1000 * (time.perf_counter() - start) / len(images[0::2])
+    finally:
+        texture._pixel_weights = saved
     # what users get: the atlas as texture.jpg (quality 95)
     ok, jpg = cv2.imencode(".jpg", atlas, [cv2.IMWRITE_JPEG_QUALITY, 95])
     atlas = cv2.imdecode(jpg, cv2.IMREAD_COLOR)
-    psnr = [person_psnr(f.image, rerender(atlas, *iuv), iuv[0] > 0)
-            for f, iuv in zip(frames, iuvs)]
-    return float(np.mean(psnr)), record["mean_coverage"], ms
+
+    def psnr(sel):
+        return float(np.mean([person_psnr(img, rerender(atlas, *iuv), iuv[0] > 0)
+                              for img, iuv in zip(images[sel], iuvs[sel])]))
+    return psnr(slice(0, None, 2)), psnr(slice(1, None, 2)), record["mean_coverage"], ms
+
+
+def texture_table(title, images, cases):
+    print(f"\n== texture: {title} (PSNR over the person, dB; texture.jpg q95; unfolded from the "
+          f"even frames, held out: the odd ones) ==")
+    print(f"{'IUV used to unfold and re-render':34s} {'in':>6s} {'held-out':>8s} "
+          f"{'prior 0':>8s} {'bare':>6s} {'coverage':>8s} {'ms/frame':>8s}")
+    for name, iuvs in cases:
+        ins, out, coverage, ms = unfold_psnr(images, iuvs)
+        _, no_prior, _, _ = unfold_psnr(images, iuvs, neighbour_prior=0)
+        _, bare, _, _ = unfold_psnr(images, iuvs, neighbour_prior=0, view_weights=False)
+        print(f"{name:34s} {ins:6.2f} {out:8.2f} {no_prior:8.2f} {bare:6.2f} {coverage:8.3f} "
+              f"{ms:8.1f}")
+    print("held-out: default settings; prior 0: no neighbour prior; bare: plain per-texel mean "
+          "(no view weighting, no prior)")
 
 
 def demo_section(n_frames, size):
@@ -95,21 +121,12 @@ def demo_section(n_frames, size):
         print(f"{name:44s} {m['part_accuracy']:8.3f} {m['u_mae']:7.3f} {m['v_mae']:7.3f} "
               f"{m['fg_iou']:7.3f} {ms:8.1f}")
 
-    print("\n== texture on the demo subject (PSNR over the person, dB; texture.jpg q95) ==")
-    print(f"{'IUV used to unfold and re-render':44s} {'PSNR':>7s} {'bare':>7s} {'coverage':>8s} "
-          f"{'ms/frame':>8s}")
-    for name, iuvs in (("exact IUV", truth),
-                       ("skeleton IUV (exact masks)", results["skeleton + exact masks"]),
-                       ("skeleton IUV (no masks)",
-                        results["skeleton, capsule silhouette (no masks)"])):
-        psnr, coverage, ms = unfold_psnr(frames, iuvs)
-        saved = texture._pixel_weights
-        texture._pixel_weights = lambda parts, u, v: np.ones(parts.shape)
-        try:
-            bare, _, _ = unfold_psnr(frames, iuvs)
-        finally:
-            texture._pixel_weights = saved
-        print(f"{name:44s} {psnr:7.2f} {bare:7.2f} {coverage:8.3f} {ms:8.1f}")
+    images = [f.image for f in frames]
+    texture_table("demo subject", images,
+                  [("exact IUV", truth),
+                   ("skeleton IUV (exact masks)", results["skeleton + exact masks"]),
+                   ("skeleton IUV (no masks)",
+                    results["skeleton, capsule silhouette (no masks)"])])
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "000000.png"
@@ -121,6 +138,16 @@ def demo_section(n_frames, size):
     _, ms = run_skeleton(frames, True)
     print(f"\nspeed: skeleton {ms:.1f} ms/frame vs IUV PNG write+read {io_ms:.1f} ms/frame "
           f"(ratio {ms / io_ms:.1f}x) at {size}x{size}")
+
+
+def subject_section(folder: Path):
+    """Texture measures on a dataset folder the pipeline made (frames/ + densepose/)."""
+    from pose_animate.formats import list_frames, read_image
+
+    frames = list_frames(folder / "frames")
+    images = [read_image(f) for f in frames]
+    iuvs = [read_iuv(folder / "densepose" / f.name) for f in frames]
+    texture_table(f"pipeline output {folder}", images, [("densepose/ (pipeline IUV)", iuvs)])
 
 
 def h36m_section(realdata: Path):
@@ -170,8 +197,12 @@ def main():
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--realdata", type=Path, default=REPO.parent / "shared" / "realdata")
+    ap.add_argument("--subject", type=Path, action="append", default=[],
+                    help="a dataset folder (frames/, densepose/) to measure the texture on")
     args = ap.parse_args()
     demo_section(args.frames, args.size)
+    for folder in args.subject:
+        subject_section(folder)
     h36m_section(args.realdata)
 
 

@@ -8,7 +8,10 @@ round(u * 199) inside the tile. `unfold` and `rerender` use the same `texel_inde
 Unfolding blends every frame's pixels into the texels they show, weighted by how directly the
 texel was seen: a pixel that covers many texels (the surface seen edge-on, or from far) counts
 less than one that covers a fraction of a texel, and pixels at part borders (where colours mix
-and labels are least sure) count less than interior ones. Texels never seen are filled from
+and labels are least sure) count less than interior ones. A texel seen rarely or only
+glancingly is pulled towards its seen neighbours (`neighbour_prior`: the weight, in direct
+views, of the neighbourhood's colour), which removes the speckle that single mislabelled
+pixels leave; 0 keeps every texel's own blend. Texels never seen are filled from
 the seen ones of the same part only (no colour crosses a tile border); a part never seen takes
 its front/back twin's tile, else the mean colour of everything seen.
 """
@@ -27,6 +30,7 @@ from .runlog import log, progress
 TILE = 200
 ATLAS_ROWS, ATLAS_COLS = 6, 4
 ATLAS_SHAPE = (ATLAS_ROWS * TILE, ATLAS_COLS * TILE)
+SHRINK_SIGMA = 1.5   # texels: the neighbourhood a weakly seen texel is pulled towards
 
 
 def tile_origin(part: int) -> tuple[int, int]:
@@ -93,7 +97,8 @@ class TextureAccumulator:
     """Streaming unfold: add frames one by one, then `finish()`. Memory does not grow with
     the number of frames."""
 
-    def __init__(self):
+    def __init__(self, neighbour_prior: float = 0.25):
+        self.neighbour_prior = neighbour_prior
         n = ATLAS_SHAPE[0] * ATLAS_SHAPE[1]
         self.color = np.zeros((n, 3))
         self.weight = np.zeros(n)
@@ -120,11 +125,15 @@ class TextureAccumulator:
 
     def finish(self) -> tuple[np.ndarray, dict]:
         """(atlas uint8 BGR 1200 x 800 x 3, record with per-part coverage)."""
-        seen = self.weight > 0
-        color = np.zeros_like(self.color)
-        color[seen] = self.color[seen] / self.weight[seen, None]
-        atlas = color.reshape(ATLAS_SHAPE + (3,))
-        seen = seen.reshape(ATLAS_SHAPE)
+        seen = (self.weight > 0).reshape(ATLAS_SHAPE)
+        color_sum = self.color.reshape(ATLAS_SHAPE + (3,))
+        weight = self.weight.reshape(ATLAS_SHAPE)
+        atlas = np.zeros(ATLAS_SHAPE + (3,))
+        for part in range(1, N_PARTS + 1):
+            r, c = tile_origin(part)
+            tile = (slice(r, r + TILE), slice(c, c + TILE))
+            atlas[tile] = shrink_to_neighbours(color_sum[tile], weight[tile],
+                                               self.neighbour_prior)
         counts = self.seen.reshape(ATLAS_SHAPE)
         mean_color = atlas[seen].mean(axis=0) if seen.any() else np.full(3, 128.0)
         out = np.zeros(ATLAS_SHAPE + (3,), np.uint8)
@@ -167,6 +176,24 @@ def twin_part(part: int) -> int | None:
     return None
 
 
+def shrink_to_neighbours(color_sum: np.ndarray, weight: np.ndarray,
+                         prior: float) -> np.ndarray:
+    """Texel colours of one tile from the blended sums, each pulled towards its seen
+    neighbours (Gaussian, SHRINK_SIGMA texels) with the weight of `prior` direct views:
+    a texel seen often and squarely keeps its own colour, one seen once at a part border (a
+    background or neighbouring-part pixel, most likely) takes its neighbours'. Unseen texels
+    are 0 (filled later)."""
+    num = cv2.GaussianBlur(color_sum.astype(np.float32), (0, 0), SHRINK_SIGMA,
+                           borderType=cv2.BORDER_REFLECT)
+    den = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), SHRINK_SIGMA,
+                           borderType=cv2.BORDER_REFLECT)
+    smooth = num / np.maximum(den, 1e-12)[..., None]
+    seen = weight > 0
+    out = np.zeros(color_sum.shape)
+    out[seen] = (color_sum[seen] + prior * smooth[seen]) / (weight[seen] + prior)[:, None]
+    return out
+
+
 def fill_holes(tile: np.ndarray, seen: np.ndarray) -> np.ndarray:
     """A tile (float colours) with unseen texels filled from the seen ones by normalized
     convolution at growing scales (nearest seen colours dominate; smooth, no tile crossing)."""
@@ -186,10 +213,11 @@ def fill_holes(tile: np.ndarray, seen: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(result), 0, 255).astype(np.uint8)
 
 
-def unfold_folder(frames: list[Path], iuv_dir, frame_step: int = 1) -> tuple[np.ndarray, dict]:
+def unfold_folder(frames: list[Path], iuv_dir, frame_step: int = 1,
+                  neighbour_prior: float = 0.25) -> tuple[np.ndarray, dict]:
     """Atlas and record from a subject's frames and IUV PNGs (same names), every
     `frame_step`-th frame."""
-    acc = TextureAccumulator()
+    acc = TextureAccumulator(neighbour_prior)
     for frame in progress(frames[::frame_step], desc="unfold texture"):
         acc.add(read_image(frame), *read_iuv(_iuv_path(iuv_dir, frame)))
     return acc.finish()
@@ -226,7 +254,8 @@ def rerender_psnr(frames: list[Path], iuv_dir, texture: np.ndarray) -> dict:
 
 
 def build_texture(frames_dir, iuv_dir, texture_path, *, frame_step: int = 1,
-                  jpeg_quality: int = 95, subject: str | None = None) -> dict:
+                  neighbour_prior: float = 0.25, jpeg_quality: int = 95,
+                  subject: str | None = None) -> dict:
     """The texture stage: unfold, write texture.jpg (atomically), return the record (coverage
     per part, re-render PSNR over the person)."""
     start = time.perf_counter()
@@ -235,13 +264,13 @@ def build_texture(frames_dir, iuv_dir, texture_path, *, frame_step: int = 1,
         if not frames:
             raise PoseAnimateError("the frame folder holds no frames.", path=frames_dir,
                                    fix="rerun the frames stage.")
-        atlas, record = unfold_folder(frames, iuv_dir, frame_step)
+        atlas, record = unfold_folder(frames, iuv_dir, frame_step, neighbour_prior)
         write_image(texture_path, atlas, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
         stored = read_image(texture_path)           # measure what users get: the JPEG
         record["rerender"] = rerender_psnr(frames, iuv_dir, stored)
     except PoseAnimateError as exc:
         raise exc.for_subject(subject) if subject else exc
-    record["frame_step"] = frame_step
+    record.update(frame_step=frame_step, neighbour_prior=neighbour_prior)
     record["seconds"] = round(time.perf_counter() - start, 2)
     log.info("texture: %d frames unfolded, mean coverage %.0f %%, re-render PSNR %s dB over the "
              "person, %.1f s -> %s", record["frames"], 100 * record["mean_coverage"],

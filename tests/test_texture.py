@@ -84,7 +84,7 @@ def demo(tmp_path_factory):
 
 def test_unfold_recovers_the_painted_atlas(demo):
     _, frames, atlas = demo
-    acc = TextureAccumulator()
+    acc = TextureAccumulator(neighbour_prior=0)
     for f in frames:
         acc.add(f.image, *f.iuv)
     texture, record = acc.finish()
@@ -105,6 +105,21 @@ def test_build_texture_writes_jpeg_and_measures_rerender(demo, tmp_path):
     # exact IUV, but 8-bit U/V (a texel's neighbour now and then) and the JPEG
     assert record["rerender"]["psnr_db_mean"] > 25
     assert set(record["coverage"]) == {n for n in PART if n != "background"}
+
+
+def test_neighbour_prior_pulls_lone_outliers_only():
+    image = np.full((40, 40, 3), 100, np.uint8)
+    image[20, 20] = 250                              # one mislabelled pixel
+    parts = np.full((40, 40), PART["torso_front"], np.uint8)
+    ys, xs = np.mgrid[0:40, 0:40]
+    u, v = xs / 199, ys / 199                        # one texel per pixel
+    texel = texel_index(np.array([2]), u[20:21, 20], v[20:21, 20])
+    for prior, low, high in ((0.0, 249, 251), (0.5, 101, 200)):
+        acc = TextureAccumulator(neighbour_prior=prior)
+        acc.add(image, parts, u, v)
+        atlas, _ = acc.finish()
+        assert low <= atlas[texel[0][0], texel[1][0], 0] <= high
+        assert abs(int(atlas[texel[0][0] - 5, texel[1][0], 0]) - 100) <= 1
 
 
 def test_person_psnr():

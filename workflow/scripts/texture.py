@@ -9,6 +9,7 @@ with to_log(snakemake.log[0]):
         snakemake.input.iuv,
         snakemake.output.texture,
         frame_step=cfg["frame_step"],
+        neighbour_prior=cfg["neighbour_prior"],
         jpeg_quality=cfg["jpeg_quality"],
         subject=snakemake.wildcards.subject,
     )
