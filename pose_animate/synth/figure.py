@@ -154,15 +154,15 @@ def _torso(body: Body) -> PartShape:
     shoulder = body.torso_profile[-2][1]
 
     def inside(s, c):
-        half = torso_half_width(body, s)
         ac = np.abs(c)
         # sloped, rounded shoulders from the neck to the shoulder tips
         slope = np.clip((ac - body.r_neck) / (shoulder - body.r_neck), 0, None)
-        return (np.abs(c) <= half) & (s >= bottom) & (s <= top - 0.05 * body.height * slope ** 2)
+        return ((ac <= torso_half_width(body, s)) & (s >= bottom)
+                & (s <= top - 0.05 * body.height * slope ** 2))
 
     half_max = max(w for _, w in body.torso_profile)
     return PartShape("torso_front", (bottom, top, -half_max, half_max), inside, "torso",
-                     dict(top=top, bottom=bottom, half=lambda s: torso_half_width(body, s)))
+                     dict(top=top, bottom=bottom))
 
 
 # ---- the head: face coordinates ---------------------------------------------------------
