@@ -179,24 +179,28 @@ def sample_frames(source, info: dict, n_samples: int, span: int | None = None,
         keyframes = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
         frames = container.decode(stream)
         position = keyframes[0] if keyframes else None  # where the decoder stands
+        last = None  # the frame yielded last: the first one at or after its target
         for index in targets:
             target = (info["start_s"] + (index - 0.5) / info["fps"]) / base
             behind = [k for k in keyframes if k <= target]
             if behind and position is not None and behind[-1] > position:
                 container.seek(int(target), stream=stream, backward=True)
-                frames = container.decode(stream)
+                frames, last = container.decode(stream), None
+            if last is not None and last.pts >= target:
+                continue  # skipped non-reference frames: the last one serves this target too
             for frame in frames:
                 if frame.pts is None:
                     continue
                 position = frame.pts
                 if frame.pts >= target:
-                    found = round((frame.time - info["start_s"]) * info["fps"])
-                    rgb = frame.to_ndarray(width=coded_small[0], height=coded_small[1],
-                                           format="rgb24", interpolation="AREA")
-                    yield found, np.ascontiguousarray(np.rot90(rgb, quarter_turns))
                     break
             else:
                 return
+            last = frame
+            found = round((frame.time - info["start_s"]) * info["fps"])
+            rgb = frame.to_ndarray(width=coded_small[0], height=coded_small[1],
+                                   format="rgb24", interpolation="AREA")
+            yield found, np.ascontiguousarray(np.rot90(rgb, quarter_turns))
 
 
 def find_person(source, info: dict, n_samples: int = 32, span: int | None = None,
@@ -474,19 +478,24 @@ def _run_ffmpeg(source, info, out_dir, plan, fps, max_frames, png_compression, t
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr,
                                 stdin=subprocess.PIPE if info["kind"] == "images" else None)
         feeder_errors = []
-        if info["kind"] == "images":
-            feeder = threading.Thread(target=_feed_images, daemon=True,
-                                      args=(proc, list_images(source), info, max_frames,
-                                            feeder_errors))
-            feeder.start()
-        done = 0
-        with progress(total=expected, desc="frames") as bar:
-            for line in proc.stdout:
-                key, _, value = line.decode(errors="replace").strip().partition("=")
-                if key == "frame" and value.isdigit():
-                    bar.update(int(value) - done)
-                    done = int(value)
-        code = proc.wait()
+        try:
+            if info["kind"] == "images":
+                feeder = threading.Thread(target=_feed_images, daemon=True,
+                                          args=(proc, list_images(source), info, max_frames,
+                                                feeder_errors))
+                feeder.start()
+            done = 0
+            with progress(total=expected, desc="frames") as bar:
+                for line in proc.stdout:
+                    key, _, value = line.decode(errors="replace").strip().partition("=")
+                    if key == "frame" and value.isdigit():
+                        bar.update(int(value) - done)
+                        done = int(value)
+            code = proc.wait()
+        finally:  # interrupted (Ctrl-C) or failed: stop ffmpeg with us
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         if info["kind"] == "images":
             feeder.join()
             if feeder_errors:
