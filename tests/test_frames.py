@@ -135,6 +135,17 @@ def test_fps_resampling_picks_the_frames_frame_source_indices_names(tmp_path):
         assert len(shown) == 2 * fps
 
 
+def test_person_pass_samples_span_the_video_and_know_their_frame(tmp_path):
+    write_video(tmp_path / "v.mp4", [binary_frame(j) for j in range(40)], fps=25, crf=1)
+    info = probe(tmp_path / "v.mp4")
+    samples = list(sample_frames(tmp_path / "v.mp4", info, 32, long_side=48))
+    indices = [index for index, _ in samples]
+    assert indices == sorted(set(indices)) and indices[0] == 0 and indices[-1] >= 37
+    assert len(samples) >= 16  # non-reference frames are skipped, not the rest of the video
+    for index, small in samples:  # 48 px: the native size, blocks stay 8 px
+        assert read_binary_frame(cv2.cvtColor(small, cv2.COLOR_RGB2BGR)) == index
+
+
 def test_rotation_metadata_gives_upright_frames(tmp_path):
     frame = np.zeros((48, 64, 3), np.uint8)
     frame[:, :16] = 255  # a bright band on the left of the stored picture
@@ -236,10 +247,11 @@ def test_bad_input_is_a_clear_error_and_leaves_no_output(tmp_path):
 
 # ---- the person crop on the demo figure and on real video ------------------------------
 
-def test_person_crop_holds_the_whole_demo_figure(synth_clip, tmp_path):
-    record = extract_frames(synth_clip.video, tmp_path / "frames", crop="person", size=128,
-                            person_samples=8)
-    assert record["crop_fallback"] is None
+@pytest.mark.parametrize("source", ["video.mp4", "truth/frames"])
+def test_person_crop_holds_the_whole_demo_figure(synth_clip, tmp_path, source):
+    record = extract_frames(synth_clip.root / source, tmp_path / "frames", crop="person",
+                            size=128, person_samples=8)
+    assert record["crop_fallback"] is None and record["frames"] == 24
     assert record["person_pass"]["found"] >= 7
     truth = read_openpose_folder(synth_clip.truth / "keypoints")
     inside = source_to_frame(truth, record)
