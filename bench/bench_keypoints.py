@@ -13,7 +13,8 @@ construction:
 Runs alternate (bare, ours, bare, ours, ...) and the best of `--repeats` counts, so a busy
 machine penalises both alike; the CPU-time ratio (this process's CPU seconds) is printed too,
 as it is steadier than wall time when other jobs share the cores. The ratio (ours / bare throughput; goal >= 0.85) is printed last.
-With --pck, also PCK@0.2 (torso-normalised) of the body joints against the hand-labelled
+With --synth N, also the joint error against the demo generator's exact keypoints (N frames
+of seeds 1 and 2, the demo subjects' seeds). With --pck, also PCK@0.2 (torso-normalised) of the body joints against the hand-labelled
 Human3.6M and COCO people in ../shared/realdata/keypoints_gt.
 """
 
@@ -28,8 +29,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.body import J, empty_person  # noqa: E402
-from pose_animate.formats import list_frames  # noqa: E402
+from pose_animate.body import J, body_height_px, empty_person  # noqa: E402
+from pose_animate.formats import list_frames, read_openpose_folder  # noqa: E402
 from pose_animate.frames import extract_frames  # noqa: E402
 from pose_animate.keypoints.detect import detect_folder  # noqa: E402
 from pose_animate.keypoints.mapping import coco17_to_body25  # noqa: E402
@@ -111,6 +112,25 @@ def pck(dataset: str, threshold: float = 0.2) -> tuple[float, int, int]:
     return hits / max(total, 1), total, people
 
 
+def synth_error(seed: int, n_frames: int, folder: Path) -> tuple[int, float, float]:
+    """Detection on the demo generator's exact frames (pose_animate.synth, default size):
+    (frames with the person, median and 90th-percentile joint error / figure height)."""
+    from pose_animate.synth import render_sequence
+
+    (folder / "frames").mkdir(parents=True)
+    truth = []
+    for t, frame in enumerate(render_sequence(seed=seed, n_frames=n_frames)):
+        cv2.imwrite(str(folder / "frames" / f"{t:06d}.png"), frame.image)
+        truth.append(frame.keypoints)
+    _, _, record = our_stage(folder / "frames", folder / "raw", holistic=False)
+    errors = []
+    for gt, found in zip(truth, read_openpose_folder(folder / "raw", n_frames)):
+        both = (gt[:25, 2] > 0) & (found[:25, 2] > 0.5)
+        errors += list(np.hypot(*(gt[:25][both, :2] - found[:25][both, :2]).T)
+                       / body_height_px(gt))
+    return record["frames_with_person"], float(np.median(errors)), float(np.percentile(errors, 90))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", default=str(REALDATA / "videos" / "musepose_dance.mp4"))
@@ -118,6 +138,8 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--pck", action="store_true")
+    parser.add_argument("--synth", type=int, default=0, metavar="N",
+                        help="also measure the joint error on N frames of demo seeds 1 and 2")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,6 +166,10 @@ def main(argv=None):
                 value, joints, people = pck(dataset)
                 print(f"PCK@0.2 torso on {dataset}: {value:.3f} ({joints} labelled joints of "
                       f"{people} people, pose backend)")
+        for seed in (1, 2) if args.synth else ():
+            found, median, p90 = synth_error(seed, args.synth, tmp / f"synth{seed}")
+            print(f"synth seed {seed}: person in {found}/{args.synth} frames, joint error "
+                  f"median {100 * median:.2f}% p90 {100 * p90:.2f}% of the figure's height")
         for mode, (wall, cpu) in ratios.items():
             print(f"ratio {mode}: {wall:.3f} (keypoints stage throughput / bare mediapipe; "
                   f"by CPU time {cpu:.3f})")

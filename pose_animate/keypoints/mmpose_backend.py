@@ -48,11 +48,9 @@ class MMPoseBackend:
                                    f"({exc}).", fix="pip install -U openmim && mim install "
                                    "mmengine mmcv mmpose (and mmdet for a person detector), or "
                                    "use keypoints.backend: mediapipe.")
-        import torch
-
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.min_confidence = min_confidence
         self._inferencer = MMPoseInferencer(
+            # device None: mmengine picks CUDA when available, else the CPU.
             pose2d=config, pose2d_weights=checkpoint, device=device,
             det_model=det_config or "whole_image", det_weights=det_checkpoint, det_cat_ids=[0])
 
