@@ -135,13 +135,20 @@ def test_fps_resampling_picks_the_frames_frame_source_indices_names(tmp_path):
         assert len(shown) == 2 * fps
 
 
-def test_person_pass_samples_span_the_video_and_know_their_frame(tmp_path):
-    write_video(tmp_path / "v.mp4", [binary_frame(j) for j in range(40)], fps=25, crf=1)
-    info = probe(tmp_path / "v.mp4")
-    samples = list(sample_frames(tmp_path / "v.mp4", info, 32, long_side=48))
+@pytest.mark.parametrize("n_samples, keyframe_every", [(32, None), (6, 8)])
+def test_person_pass_samples_span_the_video_and_know_their_frame(tmp_path, n_samples,
+                                                                 keyframe_every):
+    video = tmp_path / "v.mp4"
+    write_video(video, [binary_frame(j) for j in range(40)], fps=25, crf=1)
+    if keyframe_every:  # many keyframes: the pass seeks instead of decoding everything
+        ffmpeg("-i", video, "-g", keyframe_every, "-bf", 2, "-crf", 1, tmp_path / "gop.mp4")
+        video = tmp_path / "gop.mp4"
+    info = probe(video)
+    samples = list(sample_frames(video, info, n_samples, long_side=48))
     indices = [index for index, _ in samples]
     assert indices == sorted(set(indices)) and indices[0] == 0 and indices[-1] >= 37
-    assert len(samples) >= 16  # non-reference frames are skipped, not the rest of the video
+    # Non-reference frames are skipped, never the rest of the video.
+    assert len(samples) >= min(n_samples, 16)
     for index, small in samples:  # 48 px: the native size, blocks stay 8 px
         assert read_binary_frame(cv2.cvtColor(small, cv2.COLOR_RGB2BGR)) == index
 
