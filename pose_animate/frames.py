@@ -10,8 +10,8 @@ Crop (`crop`):
   of the person boxes that a low-resolution pose pass (pose_animate.keypoints.person_box)
   finds in `person_samples` frames spread evenly over the video, padded on each side by
   `person_padding` x the union's long side, centred on the person and shifted to stay inside
-  the frame. The square is never shrunk to fit: where it is larger than the frame (a tall
-  dancer in a landscape video) the part outside the frame is black (`padded: true` in the
+  the frame. The square is never shrunk to fit: where it is larger than the frame (a
+  full-body dancer in a portrait video) the part outside the frame is black (`padded: true` in the
   record), so the whole person stays in view. Nobody found in any sample: the centre crop, a
   logged warning and `crop_fallback` in the record.
 - center: the largest centred square. none: the whole frame.
@@ -207,14 +207,15 @@ def find_person(source, info: dict, n_samples: int = 32, span: int | None = None
                 threads: int = 2) -> dict:
     """Person boxes of the sampled frames, in source pixels, and their union (None: nobody)."""
     boxes = []
-    scale = max(info["width"], info["height"]) / PERSON_PASS_LONG_SIDE
     # Decoding (a thread) overlaps the detector's start-up and inference.
     samples = _prefetch(sample_frames(source, info, n_samples, span, threads=threads))
     with PersonBoxFinder() as find:
         for index, rgb in samples:
             box = find(rgb)
-            boxes.append([index, None if box is None else [round(float(v) * scale, 1)
-                                                            for v in box]])
+            if box is not None:
+                to_source = np.array([info["width"] / rgb.shape[1], info["height"] / rgb.shape[0]])
+                box = [round(float(v), 1) for v in box * np.tile(to_source, 2)]
+            boxes.append([index, box])
     found = [b for _, b in boxes if b is not None]
     union = union_boxes(found)
     return {"sampled": len(boxes), "found": len(found),
