@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..errors import PoseAnimateError
-from ..formats import frame_name, read_iuv, read_image, write_iuv
+from ..formats import frame_name, list_images, natural_key, read_image, read_iuv, write_iuv
 from ..runlog import log, progress
 from .convert import (decode_compressed, decode_quantized, paste, result_to_box_size,
                       select_person)
@@ -115,7 +115,6 @@ def _match_frames(names: list[str], n_frames: int, dump_path) -> list[int]:
     if any(s in frame_stems for s in stems):
         index = [frame_stems.get(s, -1) for s in stems]
     elif len(names) == n_frames:
-        from ..formats import natural_key
         order = sorted(range(len(names)), key=lambda k: natural_key(names[k]))
         index = [0] * len(names)
         for frame, k in enumerate(order):
@@ -166,7 +165,6 @@ def import_dump(dump_path, frames: list[Path], out_dir, keypoints=None,
 def import_iuv_folder(src, frames: list[Path], out_dir) -> dict:
     """Copy a folder of IUV PNGs (one per frame, in natural order, the frames' size) into
     `out_dir` after checking each one."""
-    from ..formats import list_images
     src = Path(src)
     if not src.is_dir():
         raise PoseAnimateError("the IUV folder to import does not exist.", path=src,
