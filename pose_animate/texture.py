@@ -219,7 +219,15 @@ def unfold_folder(frames: list[Path], iuv_dir, frame_step: int = 1,
     `frame_step`-th frame."""
     acc = TextureAccumulator(neighbour_prior)
     for frame in progress(frames[::frame_step], desc="unfold texture"):
-        acc.add(read_image(frame), *read_iuv(_iuv_path(iuv_dir, frame)))
+        image, iuv_path = read_image(frame), _iuv_path(iuv_dir, frame)
+        parts, u, v = read_iuv(iuv_path)
+        if parts.shape != image.shape[:2]:
+            raise PoseAnimateError(
+                f"IUV is {parts.shape[1]}x{parts.shape[0]}, the frame {image.shape[1]}x"
+                f"{image.shape[0]}.", path=iuv_path,
+                fix="rerun the densepose stage after the frames stage "
+                    "(snakemake --forcerun densepose).")
+        acc.add(image, parts, u, v)
     return acc.finish()
 
 

@@ -107,6 +107,19 @@ def test_build_texture_writes_jpeg_and_measures_rerender(demo, tmp_path):
     assert set(record["coverage"]) == {n for n in PART if n != "background"}
 
 
+def test_mismatched_or_missing_iuv_is_a_clear_error(demo, tmp_path):
+    from pose_animate.errors import PoseAnimateError
+
+    root, _, _ = demo
+    frames = tmp_path / "frames"
+    write_image(frames / frame_name(0), np.zeros((64, 64, 3), np.uint8))
+    with pytest.raises(PoseAnimateError, match="subject 'x'.*no IUV for frame 000000.png"):
+        build_texture(frames, tmp_path / "none", tmp_path / "t.jpg", subject="x")
+    with pytest.raises(PoseAnimateError, match="IUV is 160x160, the frame 64x64"):
+        build_texture(frames, root / "iuv", tmp_path / "t.jpg")
+    assert not (tmp_path / "t.jpg").exists()
+
+
 def test_neighbour_prior_pulls_lone_outliers_only():
     image = np.full((40, 40, 3), 100, np.uint8)
     image[20, 20] = 250                              # one mislabelled pixel
