@@ -128,6 +128,10 @@ def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inp
                     drift = max(drift, corner_drift(transform, (h, w)))
             previous = (gray, ~person)
     moving = drift > max_camera_motion
+    if len(samples) > 1 and unmeasured > (len(samples) - 1) / 2:
+        log.warning("background: camera motion could not be measured on %d of %d frame pairs "
+                    "(too little background texture); the plate assumes a static camera.",
+                    unmeasured, len(samples) - 1)
     summary = {"frames": n, "samples": int(len(samples)), "dilate_px": radius,
                "camera_motion_px": round(drift, 2), "max_camera_motion_px": max_camera_motion,
                "motion_pairs_unmeasured": unmeasured, "inpaint": inpaint}
