@@ -115,3 +115,20 @@ def test_synth_slow_pan_is_flagged(tmp_path):
     _, _, summary = build_plate(tmp_path / "truth" / "frames", tmp_path / "truth" / "mask")
     assert not summary["clean_plate"]
     assert summary["camera_motion_px"] == pytest.approx(5.5, abs=1.5)
+
+
+def test_blank_background_cannot_measure_motion_but_still_builds(tmp_path, caplog):
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "mask").mkdir()
+    for t in range(4):
+        frame = np.full((64, 64, 3), 128, np.uint8)
+        mask = np.zeros((64, 64), np.uint8)
+        cv2.rectangle(mask, (8 + 12 * t, 20), (18 + 12 * t, 40), 255, -1)
+        frame[mask > 0] = 0
+        write_image(tmp_path / "frames" / f"{t:06d}.png", frame)
+        write_image(tmp_path / "mask" / f"{t:06d}.png", mask)
+    with caplog.at_level("WARNING", logger="pose_animate"):
+        plate, _, summary = build_plate(tmp_path / "frames", tmp_path / "mask")
+    assert summary["motion_pairs_unmeasured"] == 3 and summary["clean_plate"]
+    assert "could not be measured" in caplog.text
+    assert (plate == 128).all()
