@@ -251,6 +251,12 @@ def flow_qa_sheet(frames, fwd_dir, valid_dir, out_path, n_pairs: int = 6,
     one colour scale for all (the largest magnitude shown)."""
     seq = FrameSequence(frames)
     total = len(seq) - 1
+    if total == 0:  # a one-frame subject has no flow; say so rather than fail
+        note = np.zeros((tile // 2, 3 * tile, 3), np.uint8)
+        cv2.putText(note, "one frame: no flow", (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (255, 255, 255), 1)
+        write_image(out_path, note, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        return
     picks = sorted(set(np.linspace(0, total - 1, min(n_pairs, total)).round().astype(int)))
     flows = [read_flo(Path(fwd_dir) / frame_name(t, ".flo")) for t in picks]
     scale = max(max(float(np.linalg.norm(f, axis=-1).max()) for f in flows), 1e-6)

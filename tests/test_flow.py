@@ -135,3 +135,12 @@ def test_synth_clip_exact_flow(synth_clip, tmp_path):
               for d in ("flow", "flow_inv") for t in range(0, 23, 4)]
     assert rec["pairs"] == 23
     assert np.mean(errors) < 0.5  # measured 0.28 px (DIS medium, 192 px clip)
+
+
+def test_a_single_frame_gives_empty_flow_folders_and_a_qa_note(tmp_path):
+    frames = write_frames(tmp_path / "frames", [textured(32)])
+    rec = compute_flow_folder(frames, tmp_path / "flow", tmp_path / "flow_inv",
+                              tmp_path / "valid")
+    assert rec["pairs"] == 0 and not list((tmp_path / "flow").iterdir())
+    flow_qa_sheet(frames, tmp_path / "flow", tmp_path / "valid", tmp_path / "qa.jpg")
+    assert cv2.imread(str(tmp_path / "qa.jpg")) is not None
