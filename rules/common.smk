@@ -42,10 +42,14 @@ def appearance_import(section):
 
     def source(wildcards):
         cfg = config[section]
-        importing = cfg.get("backend", cfg.get("method")) == "import"
-        return (
-            [cfg["import_dir"].format(subject=wildcards.subject)] if importing else []
-        )
+        if cfg.get("backend", cfg.get("method")) != "import":
+            return []
+        if not cfg["import_dir"]:
+            raise WorkflowError(
+                f"config: {section} imports but {section}.import_dir is not set. Fix: set "
+                f"it to the folder to import ({{subject}} is replaced by the subject)."
+            )
+        return [cfg["import_dir"].format(subject=wildcards.subject)]
 
     return source
 
