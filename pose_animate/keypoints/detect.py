@@ -9,7 +9,6 @@ Backends that see everyone (mmpose) give all people per frame to `follow_most_pr
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from ..errors import PoseAnimateError
 from ..formats import list_frames, read_image
@@ -105,7 +104,7 @@ def detect_folder(frames_dir, out_dir, cfg: dict, subject: str | None = None) ->
     frames = progress(read_ahead(paths), total=len(paths), desc=f"keypoints {subject or ''}")
     with make_backend(cfg) as backend:
         log.info("keypoints: %s (%s) on %d frames of %s", backend.name,
-                 getattr(backend, "mode", ""), len(paths), frames_dir)
+                 backend.mode, len(paths), frames_dir)
         if backend.sees_one_person:
             follower = SubjectFollower(backend)
             with KeypointsWriter(out_dir, len(paths), subject, started) as writer:
