@@ -57,7 +57,7 @@ class SubjectFollower:
     def __init__(self, backend, track: Track | None = None):
         self.backend, self.track = backend, track or Track()
         self.on_roi = False
-        self.stats = {"roi_redetections": 0, "roi_frames": 0}
+        self.stats = {"roi_redetections": 0, "roi_frames": 0, "frames_other_person_seen": 0}
 
     def _roi(self, image):
         candidate = self.backend.detect_roi(image, self.track.predicted())
@@ -84,6 +84,7 @@ class SubjectFollower:
             self.track.update(_box(person))
         else:
             self.track.miss()
+        self.stats["frames_other_person_seen"] += other_seen
         return person, other_seen
 
 
@@ -109,13 +110,11 @@ def detect_folder(frames_dir, out_dir, cfg: dict, subject: str | None = None) ->
             follower = SubjectFollower(backend)
             with KeypointsWriter(out_dir, len(paths), subject, started) as writer:
                 for t, image in frames:
-                    person, other_seen = follower.step(image)
-                    writer.add(t, person, 2 if other_seen else None)
-            return writer.record(
-                f"{backend.name} {backend.mode}", **follower.stats,
-                people_count="lower bound: mediapipe sees one person per frame; counted are "
-                             "frames where it saw someone other than the subject")
+                    writer.add(t, follower.step(image)[0])
+            # mediapipe sees one person per frame: it cannot count people, only tell when the
+            # one it saw was not the subject (frames_other_person_seen).
+            return writer.record(f"{backend.name} {backend.mode}", **follower.stats,
+                                 frames_with_two_or_more_people=None)
         candidates = [backend.detect_all(image) for _, image in frames]
-    return write_followed(out_dir, candidates, backend.name, subject, started,
-                          people_count="exact")
+    return write_followed(out_dir, candidates, backend.name, subject, started)
 

@@ -96,4 +96,4 @@ def import_alphapose_file(path, out_dir, n_source_frames: int, frame_size, to_fr
     if source_frames is not None:
         frames = [frames[s] for s in source_frames]
     return write_imported(out_dir, frames, "import alphapose", frame_size, to_frame, subject,
-                          started, source=str(path), people_count="exact")
+                          started, source=str(path))

@@ -61,4 +61,4 @@ def import_openpose_folder(folder, out_dir, n_source_frames: int, frame_size, to
     started = time.perf_counter()
     candidates = read_openpose_source(folder, n_source_frames, source_frames, subject)
     return write_imported(out_dir, candidates, "import openpose", frame_size, to_frame, subject,
-                          started, source=str(folder), people_count="exact")
+                          started, source=str(folder))

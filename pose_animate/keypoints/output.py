@@ -76,7 +76,10 @@ class KeypointsWriter:
             self.with_several += 1
 
     def record(self, backend: str, **extra) -> dict:
-        """The stage record (results/work/{subject}/keypoints.json); logs the summary line."""
+        """The stage record (results/work/{subject}/keypoints.json); logs the summary line.
+
+        `frames_with_two_or_more_people` counts the frames where `add` was told of two or more
+        people; a backend that cannot count people passes it as None in `extra`."""
         n = self.n_frames
         log.info("person found in %d of %d frames (%s)", self.with_person, n, backend)
         if self.with_person < 0.95 * n:
