@@ -39,8 +39,9 @@ import ffmpeg
 import numpy as np
 
 from .atomic import atomic_dir
+from .draw import contact_sheet, evenly_spaced
 from .errors import PoseAnimateError
-from .formats import list_frames, list_images
+from .formats import list_frames, list_images, read_image, write_image
 from .keypoints.person_box import PersonBoxFinder, union_boxes
 from .runlog import log, progress
 from .videoio import ffmpeg_exe
@@ -145,18 +146,17 @@ def _read_folder_image(path: Path, size: tuple | None = None) -> np.ndarray:
 
 # ---- the person pass -------------------------------------------------------------------
 
-def sample_frames(source, info: dict, n_samples: int, span: int | None = None,
-                  long_side: int = PERSON_PASS_LONG_SIDE, threads: int = 2):
-    """Yield (source frame index, small upright RGB image) for up to `n_samples` frames spread
-    evenly over the first `span` frames (default all).
+def sample_frames(source, info: dict, indices, long_side: int = PERSON_PASS_LONG_SIDE,
+                  threads: int = 2):
+    """Yield (source frame index, small upright RGB image, `long_side` long) for the source
+    frames `indices` (ascending), in order.
 
-    A video is decoded only where needed: seek to the keyframe before a sample when one lies
+    A video is decoded only where needed: seek to the keyframe before a frame when one lies
     ahead of the decoder, skip non-reference frames (nothing depends on them) and the
-    deblocking filter.
+    deblocking filter. A frame that was skipped is stood in for by the next decoded one (its
+    own index is yielded; one frame never twice).
     """
-    span = min(span or info["frames"], info["frames"])
-    targets = np.unique(np.linspace(0, span - 1, max(1, min(n_samples, span))).round()
-                        .astype(int))
+    targets = sorted(set(int(i) for i in indices))
     scale = long_side / max(info["width"], info["height"])
     small = (max(1, round(info["width"] * scale)), max(1, round(info["height"] * scale)))
     if info["kind"] == "images":
@@ -208,7 +208,9 @@ def find_person(source, info: dict, n_samples: int = 32, span: int | None = None
     """Person boxes of the sampled frames, in source pixels, and their union (None: nobody)."""
     boxes = []
     # Decoding (a thread) overlaps the detector's start-up and inference.
-    samples = _prefetch(sample_frames(source, info, n_samples, span, threads=threads))
+    span = min(span or info["frames"], info["frames"])
+    indices = evenly_spaced(span, n_samples)
+    samples = _prefetch(sample_frames(source, info, indices, threads=threads))
     with PersonBoxFinder() as find:
         for index, rgb in samples:
             box = find(rgb)
@@ -533,12 +535,8 @@ def crop_qa_sheet(source, record: dict, frames_dir, out_path, n_frames: int = 4,
     """Left: a middle source frame on a grey margin with each sampled person box (yellow),
     their union (green) and the crop square (red; beyond the frame it is black in the output).
     Right: `n_frames` evenly spaced extracted frames. Written atomically as one JPEG."""
-    from .draw import contact_sheet, evenly_spaced
-    from .formats import read_image, write_image
-
     info = record["probe"]
-    samples = list(sample_frames(source, info, 3, long_side=height))
-    _, small = samples[len(samples) // 2]
+    _, small = next(sample_frames(source, info, [info["frames"] // 2], long_side=height))
     x, y, side, _ = record["square"]
     x0, y0 = min(0, x), min(0, y)
     x1, y1 = max(info["width"], x + side), max(info["height"], y + side)
