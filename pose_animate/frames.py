@@ -361,13 +361,13 @@ def extract_frames(source, out_dir, *, crop: str = "person", size: int | None = 
     """Write `out_dir/000000.png ...` (atomically) and return the record (for frames.json)."""
     try:
         return _extract(Path(source), Path(out_dir), crop, size, fps, max_frames,
-                        person_padding, person_samples, png_compression, threads, subject)
+                        person_padding, person_samples, png_compression, threads)
     except PoseAnimateError as exc:
         raise exc.for_subject(subject) if subject else exc
 
 
 def _extract(source, out_dir, crop, size, fps, max_frames, person_padding, person_samples,
-             png_compression, threads, subject):
+             png_compression, threads):
     started = time.perf_counter()
     info = probe(source, fps)
     width, height = info["width"], info["height"]
@@ -406,8 +406,8 @@ def _extract(source, out_dir, crop, size, fps, max_frames, person_padding, perso
     out_w, out_h = plan["size"]
     record.update(square=box, crop_box=[round(v, 4) for v in plan["crop_box"]],
                   scale=plan["scale"], size=plan["size"], source_region=plan["inside"],
-                  content_box=plan["content"],
-                  padded=plan["padded"], fps=fps_out, resampled=resampled)
+                  content_box=plan["content"], padded=plan["padded"], fps=fps_out,
+                  resampled=resampled)
     if plan["padded"]:
         _warn(record, f"the {box[2]} px square around the person is larger than the "
                       f"{width}x{height} frame: the part outside it is black.")
