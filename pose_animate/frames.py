@@ -358,7 +358,17 @@ def extract_frames(source, out_dir, *, crop: str = "person", size: int | None = 
                    person_padding: float = 0.15, person_samples: int = 32,
                    png_compression: int = 1, threads: int = 2,
                    subject: str | None = None) -> dict:
-    """Write `out_dir/000000.png ...` (atomically) and return the record (for frames.json)."""
+    """Write `out_dir/000000.png ...` (atomically) and return the record (for frames.json):
+
+    source; probe (see `probe`); crop, crop_fallback (None or "center"); person_pass (None,
+    or sampled, found, box = union (x0, y0, x1, y1) and boxes = [frame, box or None] per
+    sample, in source pixels); square ([x, y, side, side], the chosen square in source
+    pixels); crop_box ([x, y, w, h], the source region the frames show exactly) and scale
+    ([sx, sy]), which `source_to_frame` uses; size ([w, h]); source_region (the part of the
+    source inside the frame that ffmpeg crops) and content_box ([x, y, w, h] in frame pixels,
+    where it lands; the rest is black when padded); padded; fps, resampled (see
+    `frame_source_indices`); frames (written); seconds per step; warnings.
+    """
     try:
         return _extract(Path(source), Path(out_dir), crop, size, fps, max_frames,
                         person_padding, person_samples, png_compression, threads)
