@@ -28,7 +28,8 @@ def line_width(shape) -> int:
 
 
 def _pt(p) -> tuple[int, int]:
-    return int(round(float(p[0]))), int(round(float(p[1])))
+    # cv2 takes int32 coordinates and clips lines itself; keep far-off points in range.
+    return tuple(int(round(min(max(float(v), -1e6), 1e6))) for v in p[:2])
 
 
 def _bones(img, points, limbs, colors, min_conf, thickness) -> None:

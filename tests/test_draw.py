@@ -35,6 +35,14 @@ def test_missing_and_low_confidence_points_are_not_drawn():
     assert drawn[100, 100].any()
 
 
+def test_points_far_outside_the_image_are_clipped_not_an_error():
+    person = empty_person()
+    person[J["Neck"]] = [100, 50, 0.9]
+    person[J["MidHip"]] = [100, 1e12, 0.9]
+    canvas = draw_skeleton(np.zeros((200, 200, 3), np.uint8), person, joints=False)
+    assert canvas[150, 100].any()
+
+
 def test_face_and_hands_are_drawn_and_can_be_switched_off():
     person = empty_person()
     person[FACE][:17] = np.stack([np.linspace(20, 80, 17), np.full(17, 30), np.ones(17)], 1)
