@@ -22,6 +22,7 @@ include: "rules/keypoints.smk"
 include: "rules/appearance.smk"
 include: "rules/densepose.smk"
 include: "rules/train.smk"
+include: "rules/clean.smk"
 include: "rules/dataset.smk"
 
 

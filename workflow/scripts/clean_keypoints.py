@@ -1,11 +1,7 @@
-import shutil
-
-from pose_animate.atomic import atomic_dir
-from pose_animate.formats import write_json
+from pose_animate.clean import clean_folder
 from pose_animate.runlog import to_log
 
 with to_log(snakemake.log[0]):
-    with atomic_dir(snakemake.output.cleaned) as tmp:
-        for f in sorted(__import__("pathlib").Path(snakemake.input.raw).glob("*_keypoints.json")):
-            shutil.copy2(f, tmp / f.name)
-    write_json(snakemake.output.record, {"method": "raw keypoints, not cleaned"})
+    clean_folder(snakemake.input.raw, snakemake.output.cleaned, snakemake.output.record,
+                 subject=snakemake.wildcards.subject, net_checkpoint=snakemake.params.checkpoint,
+                 **snakemake.params.cfg)

@@ -1,0 +1,105 @@
+"""QA pictures of the cleaning and normalization stages.
+
+- `trajectory_plot`: x and y over time of a few joints per group (body, face, hands), raw
+  detections as dots, cleaned as a line: jitter, filled gaps and repaired jumps show at a glance.
+- `overlay_video`: each frame with the raw skeleton (left) and the cleaned one (right).
+- `normalization_plot`: the driving feet before and after normalization against the target's
+  floor line, and skeletons of both in the target's frame.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import cv2  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .atomic import atomic_file  # noqa: E402
+from .body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J  # noqa: E402
+from .draw import draw_skeleton, evenly_spaced  # noqa: E402
+from .formats import list_frames, read_image  # noqa: E402
+from .normalize import foot_positions  # noqa: E402
+from .videoio import VideoWriter  # noqa: E402
+
+# (label, point index) shown per group: joints that move most and are seen most.
+TRACKS = {
+    "body": [("RWrist", J["RWrist"]), ("LWrist", J["LWrist"]), ("RAnkle", J["RAnkle"]),
+             ("Nose", J["Nose"])],
+    "face": [("chin", FACE.start + 8), ("nose tip", FACE.start + 30)],
+    "hands": [("left index tip", HAND_LEFT.start + 8), ("right index tip", HAND_RIGHT.start + 8)],
+}
+
+
+def _save(fig, path) -> None:
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+
+
+def trajectory_plot(raw: np.ndarray, cleaned: np.ndarray, path, title: str = "") -> None:
+    """Rows: body, face, hands; columns: x and y (pixels) over frames."""
+    fig, axes = plt.subplots(len(TRACKS), 2, figsize=(12, 3 * len(TRACKS)), sharex=True,
+                             squeeze=False)
+    t = np.arange(len(raw))
+    for row, (group, tracks) in enumerate(TRACKS.items()):
+        for col, (coord, name) in enumerate(((0, "x"), (1, "y"))):
+            ax = axes[row, col]
+            for k, (label, p) in enumerate(tracks):
+                color = f"C{k}"
+                seen = raw[:, p, 2] > 0
+                ax.plot(t[seen], raw[seen, p, coord], ".", ms=3, color=color, alpha=0.5)
+                kept = np.where(cleaned[:, p, 2] > 0, cleaned[:, p, coord], np.nan)
+                ax.plot(t, kept, "-", lw=1.2, color=color, label=label)
+            ax.set_ylabel(f"{group} {name} (px)")
+            if row == 0 and col == 0:
+                ax.set_title("dots: raw detections, lines: cleaned", fontsize=9, loc="left")
+            ax.legend(fontsize=7, loc="upper right")
+    for ax in axes[-1]:
+        ax.set_xlabel("frame")
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def overlay_video(frames_dir, raw: np.ndarray, cleaned: np.ndarray, path, fps: float) -> int:
+    """Raw (left) and cleaned (right) skeletons over the frames, streamed to an mp4."""
+    frames = list_frames(frames_dir)
+    with VideoWriter(path, fps) as writer:
+        for t, f in enumerate(frames[:len(raw)]):
+            img = read_image(f)
+            left = draw_skeleton(img.copy(), raw[t])
+            right = draw_skeleton(img.copy(), cleaned[t])
+            for pane, text in ((left, "raw"), (right, "cleaned")):
+                cv2.putText(pane, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255),
+                            1, cv2.LINE_AA)
+            writer.write(np.hstack([left, right]))
+        return writer.frames_written
+
+
+def normalization_plot(driving: np.ndarray, normalized: np.ndarray, target: np.ndarray,
+                       record: dict, path, title: str = "") -> None:
+    """Left: foot height over frames (driving raw, normalized, the target's and its floor line);
+    right: target and normalized driving skeletons at a few frames, in the target's frame."""
+    fig, (ax, sk) = plt.subplots(1, 2, figsize=(12, 4.5))
+    ax.plot(foot_positions(driving), lw=1, color="0.6", label="driving, raw")
+    ax.plot(foot_positions(normalized), lw=1.5, color="C1", label="driving, normalized")
+    ax.plot(foot_positions(target), lw=1, color="C0", alpha=0.7, label="target")
+    ax.axhline(record["target"]["close"], color="C0", ls="--", lw=1, label="target floor (close)")
+    ax.invert_yaxis()
+    ax.set_xlabel("frame")
+    ax.set_ylabel("lower ankle y (px, down)")
+    ax.legend(fontsize=8)
+    for seq, color, picks in ((target, "C0", 3), (normalized, "C1", 4)):
+        for t in evenly_spaced(len(seq), picks):
+            p = seq[t]
+            for a, b in BODY_25_LIMBS:
+                if p[a, 2] > 0 and p[b, 2] > 0:
+                    sk.plot([p[a, 0], p[b, 0]], [p[a, 1], p[b, 1]], color=color, lw=1.2,
+                            alpha=0.8)
+    sk.axhline(record["target"]["close"], color="C0", ls="--", lw=1)
+    sk.set_aspect("equal")
+    sk.invert_yaxis()
+    sk.set_title("blue: target, orange: normalized driving", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)

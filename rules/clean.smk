@@ -1,0 +1,120 @@
+# Clean the raw keypoints into the dataset's openpose_json/, train the optional motion net,
+# and put each driving skeleton into its render target's body frame.
+
+MOTION_NET = config["motion_net"]["checkpoint"] or "results/models/motion_net.pt"
+
+
+def motion_net_input(wildcards):
+    """The motion net's checkpoint when the config names one (cleaning is classical without)."""
+    return [MOTION_NET] if config["motion_net"]["checkpoint"] else []
+
+
+rule clean_keypoints:
+    input:
+        raw="results/work/{subject}/keypoints_raw",
+        net=motion_net_input,
+    output:
+        cleaned=directory("results/subjects/{subject}/openpose_json"),
+        record="results/work/{subject}/clean.json",
+    params:
+        cfg=config["clean"],
+        checkpoint=config["motion_net"]["checkpoint"],
+    log:
+        "logs/clean_keypoints/{subject}.log",
+    benchmark:
+        "benchmarks/clean_keypoints/{subject}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    threads: 1
+    script:
+        "../workflow/scripts/clean_keypoints.py"
+
+
+rule clean_qa:
+    input:
+        frames="results/subjects/{subject}/frames",
+        frames_record="results/work/{subject}/frames.json",
+        raw="results/work/{subject}/keypoints_raw",
+        cleaned="results/subjects/{subject}/openpose_json",
+    output:
+        plot=report(
+            "results/qa/{subject}/clean_trajectories.png",
+            caption="../report/clean_trajectories.rst",
+            category="Keypoints",
+            subcategory="{subject}",
+        ),
+        video="results/qa/{subject}/clean_overlay.mp4",
+    log:
+        "logs/clean_qa/{subject}.log",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/clean_qa.py"
+
+
+rule train_motion_net:
+    input:
+        sources=config["motion_net"]["training"]["sources"],
+        npz=[
+            p
+            for p in (
+                config["motion_net"]["training"]["videopose3d_gt"],
+                config["motion_net"]["training"]["videopose3d_detections"],
+            )
+            if p
+        ],
+    output:
+        checkpoint=MOTION_NET,
+        record=MOTION_NET.rsplit(".", 1)[0] + ".json",
+    params:
+        net=config["motion_net"],
+        clean=config["clean"],
+    log:
+        "logs/train_motion_net.log",
+    benchmark:
+        "benchmarks/train_motion_net.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    script:
+        "../workflow/scripts/train_motion_net.py"
+
+
+rule normalize_pose:
+    input:
+        driving="results/subjects/{driving}/openpose_json",
+        target="results/subjects/{target}/openpose_json",
+    output:
+        keypoints=directory("results/normalized/{target}__{driving}/openpose_json"),
+        record="results/normalized/{target}__{driving}/normalize.json",
+        plot=report(
+            "results/qa/{target}/normalize_{driving}.png",
+            caption="../report/normalize.rst",
+            category="Normalization",
+            subcategory="{target}",
+        ),
+    params:
+        cfg=config["normalize"],
+    log:
+        "logs/normalize_pose/{target}__{driving}.log",
+    wildcard_constraints:
+        target=r"[A-Za-z0-9](?:[A-Za-z0-9.-]|_(?!_))*",
+        driving=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/normalize_pose.py"
+
+
+STAGE_RECORDS.append("results/work/{subject}/clean.json")
+ALL_TARGETS += expand(
+    [
+        "results/qa/{subject}/clean_trajectories.png",
+        "results/qa/{subject}/clean_overlay.mp4",
+    ],
+    subject=SUBJECTS.index,
+)
+ALL_TARGETS += [
+    f"results/normalized/{pair['target']}__{pair['driving']}/normalize.json"
+    for pair in config["renders"]
+]

@@ -1,0 +1,6 @@
+from pose_animate.motion_train import train_from_config
+from pose_animate.runlog import to_log
+
+with to_log(snakemake.log[0]):
+    train_from_config(snakemake.output.checkpoint, snakemake.params.net,
+                      snakemake.params.clean, snakemake.output.record)
