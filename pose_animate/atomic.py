@@ -16,6 +16,7 @@ def atomic_dir(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs get the usual permissions
     try:
         yield tmp
     except BaseException:
@@ -38,6 +39,7 @@ def atomic_file(path):
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
+    tmp.chmod(0o666 & ~_umask())
     try:
         yield tmp
     except BaseException:
@@ -49,3 +51,9 @@ def atomic_file(path):
 def write_text(path, text: str) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

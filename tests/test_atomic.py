@@ -32,3 +32,19 @@ def test_atomic_file_leaves_nothing_on_failure(tmp_path):
             tmp.write_text("{")
             raise ValueError
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_get_the_usual_permissions_not_mkdtemps_private_ones(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        with atomic_dir(tmp_path / "d") as tmp:
+            pass
+        with atomic_file(tmp_path / "f.json") as tmp:
+            tmp.write_text("{}")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "f.json").stat().st_mode) == 0o644
