@@ -27,8 +27,8 @@ from .errors import PoseAnimateError
 from .formats import read_image, read_iuv, read_openpose_folder, write_image
 from .frameseq import FrameSequence
 from .models import pix2pixhd
-from .models.posemap import (POSE_CHANNELS, draw_pose, image_to_tensor_layout, input_channels, iuv_channels,
-                             model_size, tensor_layout_to_image)
+from .models.posemap import (POSE_CHANNELS, draw_pose, image_to_tensor_layout, input_channels,
+                             iuv_channels, model_size, tensor_layout_to_image)
 from .runlog import log, progress
 
 CHECKPOINT_FORMAT = 1
@@ -387,8 +387,9 @@ def sample_grid(batch, fake, n: int = 4) -> np.ndarray:
     for i in range(min(n, fake.shape[0])):
         pose = batch["cond"][i, :POSE_CHANNELS].amax(0).numpy()
         pose_img = np.repeat((pose * 255).astype(np.uint8)[..., None], 3, axis=2)
-        rows.append(np.concatenate([pose_img, tensor_layout_to_image(fake[i].float().cpu().numpy()),
-                                    tensor_layout_to_image(batch["img"][i].numpy())], axis=1))
+        generated = tensor_layout_to_image(fake[i].float().cpu().numpy())
+        real = tensor_layout_to_image(batch["img"][i].numpy())
+        rows.append(np.concatenate([pose_img, generated, real], axis=1))
     return np.concatenate(rows, axis=0)
 
 
@@ -439,7 +440,7 @@ def train(dataset_dir, model_path, run_dir, cfg: dict, subject: str | None = Non
     pairs = PairDataset(data, n_train)
     batches = _batches(pairs, cfg["batch_size"], cfg["workers"], cfg["seed"], start,
                        pin_memory=device.type == "cuda")
-    t0, images_done = time.perf_counter(), 0
+    t0, cpu0, images_done = time.perf_counter(), time.process_time(), 0
     running = {k: 0.0 for k in LOSS_NAMES}
     count, step = 0, start
 
@@ -489,18 +490,20 @@ def train(dataset_dir, model_path, run_dir, cfg: dict, subject: str | None = Non
         bar.close()
     finally:
         writer.close()
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
     record = {"subject": subject, "preset": cfg["preset"], "steps": cfg["steps"],
               "resumed_from_step": start, "device": str(device),
               "precision": "bf16" if trainer.amp_dtype else "fp32",
               "size": list(data.map_hw), "frames": data.n, "training_frames": n_train,
               "heldout_frames": data.n - n_train, "seconds_this_run": round(seconds, 1),
+              "cpu_seconds_this_run": round(cpu_seconds, 1),
               "images_per_s": round(images_done / seconds, 2) if seconds and images_done else None,
               "inputs": spec["inputs"], "final_losses": history[-1] if history else None}
+    # The model file: what render and evaluate need (the generator, its inputs, the plate).
     save_checkpoint(model_path, {"format": CHECKPOINT_FORMAT, "spec": spec, "step": cfg["steps"],
-                                 "history": history, "subject": subject, "G": trainer.G.state_dict(),
-                                 "frame_hw": list(data.frame_hw), "training_frames": n_train,
-                                 "background": data.background,
+                                 "history": history, "subject": subject,
+                                 "G": trainer.G.state_dict(), "frame_hw": list(data.frame_hw),
+                                 "training_frames": n_train, "background": data.background,
                                  "record": record})
     if curves_path:
         plot_curves(history, curves_path)
