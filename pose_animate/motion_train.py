@@ -10,8 +10,7 @@ import numpy as np
 import torch
 
 from .body import BODY_25_FLIP
-from .motion_net import (N_FEATURES, X_FEATURES, MotionNet, NetConfig, centre_and_scale,
-                         features)
+from .motion_net import MotionNet, NetConfig, centre_and_scale, combine, features, x_features
 from .runlog import log
 
 
@@ -24,16 +23,16 @@ def mpjpe(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
 class _Windows:
     """Encoded pairs, padded for the net, from which training windows are drawn."""
 
-    def __init__(self, pairs, pad: int, window: int, base_sigma: float):
-        self.inputs, self.bases, self.targets, self.masks = [], [], [], []
+    def __init__(self, pairs, pad: int, window: int, cfg: NetConfig):
+        self.inputs, self.banks, self.targets, self.masks = [], [], [], []
         for p in pairs:
-            f = features(p["input"], p["observed"], base_sigma)
+            f = features(p["input"], p["observed"], cfg)
             target = (p["target"][..., :2] - f["centre"][:, None]) / f["scale"]  # (T, J, 2)
             # Scored where cleaning writes an output: the point is present after gap filling.
             mask = (p["target"][..., 2] > 0) & (p["input"][..., 2] > 0)
             extra = max(0, window - len(target))  # short clips: repeat the last frame, unscored
             self.inputs.append(np.pad(f["x"], ((0, 0), (pad, pad + extra)), mode="edge"))
-            self.bases.append(np.pad(f["base"], ((0, extra), (0, 0), (0, 0)), mode="edge"))
+            self.banks.append(np.pad(f["bank"], ((0, extra), (0, 0), (0, 0), (0, 0)), mode="edge"))
             self.targets.append(np.pad(target, ((0, extra), (0, 0), (0, 0)),
                                        mode="edge").astype(np.float32))
             self.masks.append(np.pad(mask, ((0, extra), (0, 0))))
@@ -46,21 +45,21 @@ class _Windows:
         for i in rng.choice(len(self.inputs), batch, p=self.prob):
             a = rng.integers(0, len(self.targets[i]) - self.window + 1)
             xs.append(self.inputs[i][:, a:a + self.window + 2 * self.pad])
-            bs.append(self.bases[i][a:a + self.window])
+            bs.append(self.banks[i][a:a + self.window])
             ts.append(self.targets[i][a:a + self.window])
             ms.append(self.masks[i][a:a + self.window])
         return np.stack(xs), np.stack(bs), np.stack(ts), np.stack(ms)
 
 
-def _flip(x, b, t, m, perm):
+def _flip(x, b, t, m, perm, x_channels):
     """Mirror left/right: negate x and exchange the partner joints' columns."""
     n = len(perm)
-    x = x.reshape(len(x), n, N_FEATURES, -1)[:, perm].copy()
-    x[:, :, list(X_FEATURES)] *= -1
+    x = x.reshape(len(x), n, -1, x.shape[-1])[:, perm].copy()
+    x[:, :, x_channels] *= -1
     b, t = b[:, :, perm].copy(), t[:, :, perm].copy()
     b[..., 0] *= -1
     t[..., 0] *= -1
-    return x.reshape(len(x), N_FEATURES * n, -1), b, t, m[:, :, perm]
+    return x.reshape(len(x), -1, x.shape[-1]), b, t, m[:, :, perm]
 
 
 def train_motion_net(train_pairs, cfg: NetConfig, *, steps: int = 2000, batch_size: int = 32,
@@ -72,7 +71,7 @@ def train_motion_net(train_pairs, cfg: NetConfig, *, steps: int = 2000, batch_si
     rng = np.random.default_rng(seed)
     net = MotionNet(cfg)
     model = net.model
-    windows = _Windows(train_pairs, model.pad, window, cfg.base_sigma)
+    windows = _Windows(train_pairs, model.pad, window, cfg)
     joints = list(cfg.joints)
     perm = [joints.index(BODY_25_FLIP[j]) if BODY_25_FLIP[j] in joints else c
             for c, j in enumerate(joints)]
@@ -84,9 +83,9 @@ def train_motion_net(train_pairs, cfg: NetConfig, *, steps: int = 2000, batch_si
         model.train()
         x, b, t, m = windows.sample(rng, batch_size)
         if rng.random() < 0.5:
-            x, b, t, m = _flip(x, b, t, m, perm)
+            x, b, t, m = _flip(x, b, t, m, perm, x_features(cfg))
         x, b, t, m = (torch.from_numpy(v) for v in (x, b, t, m))
-        pred = b + model(x).reshape(len(x), -1, 2, window).permute(0, 3, 1, 2)
+        pred = combine(b, model(x))
         err = torch.linalg.vector_norm(pred - t, dim=-1)
         loss = (err * m).sum() / m.sum().clamp(min=1)
         opt.zero_grad()

@@ -1,0 +1,124 @@
+"""Tests of pose_animate.normalize: EDN global normalization and bone-length retargeting."""
+
+import numpy as np
+import pytest
+
+from pose_animate.body import BODY_25_LIMBS, J, N_POINTS, body_height_px
+from pose_animate.clean_qa import normalization_plot
+from pose_animate.errors import PoseAnimateError
+from pose_animate.formats import read_json, read_openpose_folder, write_openpose_folder
+from pose_animate.normalize import (ankle_statistics, bone_ratios, foot_positions,
+                                    normalize_folder, normalize_pair, retarget_bones)
+
+
+def synth_keypoints(n_frames, **params) -> np.ndarray:
+    """Exact keypoints of a demo figure (no rendering): (T, 137, 3)."""
+    from pose_animate.synth.pose import keypoints
+    from pose_animate.synth.sequence import Scene
+
+    scene = Scene(n_frames=n_frames, **params)
+    return np.stack([keypoints(scene.body, scene.parts, frames, sk)
+                     for sk, frames in (scene.pose_at(t) for t in range(n_frames))])
+
+
+@pytest.fixture(scope="module")
+def demo_pair():
+    target = synth_keypoints(48, seed=1, size=256, style="groove")
+    driving = synth_keypoints(48, seed=2, size=256, style="wave", scale=0.6, offset=[0.15, -0.1],
+                              leg_length=1.12, build=0.85)
+    return target, driving
+
+
+def test_demo_driving_feet_land_on_the_target_floor(demo_pair):
+    target, driving = demo_pair
+    out, record = normalize_pair(driving, target)
+    floor = foot_positions(target).max()
+    feet = foot_positions(out)
+    standing = foot_positions(driving) >= foot_positions(driving).max() - 1.0
+    assert standing.sum() >= 5
+    assert np.abs(feet[standing] - floor).max() < 3.0
+    # Sizes match too: the nose-to-ankle heights agree within 3 %.
+    h_out = np.median([body_height_px(p) for p in out])
+    h_target = np.median([body_height_px(p) for p in target])
+    assert abs(h_out / h_target - 1) < 0.03
+    assert not record["depth_mapping"]  # the demo figures dance in place
+
+
+def test_demo_clip_on_disk(synth_clip, tmp_path, demo_pair):
+    """Through the folder function, on the synth_clip fixture's truth keypoints."""
+    target = read_openpose_folder(synth_clip.truth / "keypoints")
+    write_openpose_folder(tmp_path, demo_pair[1][:len(target)] * [192 / 256, 192 / 256, 1])
+    raw, out, goal, record = normalize_folder(
+        tmp_path, synth_clip.truth / "keypoints", tmp_path / "out", tmp_path / "norm.json",
+        driving_name="d", target_name="t")
+    standing = foot_positions(raw) >= foot_positions(raw).max() - 1.0
+    assert np.abs(foot_positions(out)[standing] - foot_positions(goal).max()).max() < 3.0
+    assert read_json(tmp_path / "norm.json")["target_subject"] == "t"
+    assert len(list((tmp_path / "out").glob("*_keypoints.json"))) == len(target)
+    normalization_plot(raw, out, goal, record, tmp_path / "qa.png")
+    assert (tmp_path / "qa.png").stat().st_size > 10_000
+
+
+def depth_walk(n_frames=60) -> np.ndarray:
+    """A stick figure walking away from the camera: feet rise from y=450 to 300 while its
+    height shrinks from 300 to 150 px (perspective)."""
+    t = np.linspace(0, 1, n_frames)
+    foot = 450 - 150 * t
+    height = 300 - 150 * t
+    seq = np.zeros((n_frames, N_POINTS, 3), np.float32)
+    rel = {"Nose": (0, -1.0), "Neck": (0, -0.85), "MidHip": (0, -0.5), "RHip": (-0.06, -0.5),
+           "LHip": (0.06, -0.5), "RKnee": (-0.07, -0.25), "LKnee": (0.07, -0.25),
+           "RAnkle": (-0.08, 0.0), "LAnkle": (0.08, -0.01), "RShoulder": (-0.12, -0.85),
+           "LShoulder": (0.12, -0.85), "RWrist": (-0.2, -0.5), "LWrist": (0.2, -0.5)}
+    for name, (dx, dy) in rel.items():
+        seq[:, J[name], 0] = 320 + dx * height + 40 * np.sin(6 * t)
+        seq[:, J[name], 1] = foot + dy * height
+        seq[:, J[name], 2] = 0.9
+    return seq
+
+
+@pytest.mark.parametrize("walk", [False, True])
+def test_a_scaled_copy_of_the_target_is_mapped_back_onto_it(walk):
+    target = depth_walk() if walk else synth_keypoints(30, seed=3, size=256)
+    driving = target.copy()
+    driving[..., 0] = 0.5 * target[..., 0] + 37
+    driving[..., 1] = 0.5 * target[..., 1] - 12
+    out, record = normalize_pair(driving, target)
+    assert record["depth_mapping"] == walk
+    seen = target[..., 2] > 0
+    np.testing.assert_allclose(out[seen][:, :2], target[seen][:, :2], atol=0.05)
+    assert (out[~seen] == 0).all()
+
+
+def test_statistics_are_robust_to_outliers_and_missing_ankles():
+    seq = depth_walk()
+    clean = ankle_statistics(seq)
+    bad = seq.copy()
+    bad[5, J["RAnkle"], 1] = 2000       # one wild ankle
+    bad[10:20, [J["RAnkle"], J["LAnkle"]]] = 0  # ankles missing for 10 frames
+    noisy = ankle_statistics(bad)
+    for key in ("far", "close", "height_far", "height_close"):
+        assert abs(noisy[key] - clean[key]) < 0.03 * clean["height_close"]
+
+
+def test_no_visible_feet_is_a_clear_error():
+    seq = depth_walk(20)
+    seq[:, [J["RAnkle"], J["LAnkle"]]] = 0
+    with pytest.raises(PoseAnimateError, match="subject 'bob'.*ankle.*Fix"):
+        ankle_statistics(seq, name="bob")
+
+
+def test_retargeting_gives_target_proportions_and_keeps_angles():
+    target = synth_keypoints(20, seed=1, size=256)
+    driving = synth_keypoints(20, seed=2, size=256, leg_length=1.3, arm_length=0.8)
+    out = retarget_bones(driving, target)
+    ratios = bone_ratios(out, target)
+    # Every bone the two share now has the target's length relative to body size (within
+    # the change of body size that retargeting itself causes).
+    assert np.abs(ratios / np.median(ratios) - 1).max() < 0.03
+    for a, b in BODY_25_LIMBS:
+        ok = (driving[:, a, 2] > 0) & (driving[:, b, 2] > 0)
+        u = driving[ok, b, :2] - driving[ok, a, :2]
+        v = out[ok, b, :2] - out[ok, a, :2]
+        cos = (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1) + 1e-9)
+        assert (cos[np.linalg.norm(u, axis=-1) > 1] > 0.9999).all()
