@@ -116,7 +116,7 @@ def evaluate(model_path, dataset_dir, cache_dir, detector_factory, *, subject=No
     heldout = list(range(n_train, data.n))
     penalty = 0.25 * float(np.hypot(*data.frame_hw))
     train_poses = data.keypoints[:n_train]
-    generated, baseline = [], []
+    generated, baseline, novelty = [], [], []
     renderer.reset()
     for t in progress(heldout, total=len(heldout), desc="held-out frames"):
         if data.keypoints[t, BODY, 2].max() <= MIN_CONF:
@@ -124,12 +124,19 @@ def evaluate(model_path, dataset_dir, cache_dir, detector_factory, *, subject=No
                                    path=Path(dataset_dir) / "openpose_json",
                                    fix="rerun the clean stage (it fills gaps), or check the video.")
         generated.append(renderer.render_cond(data.cond(t).astype(np.float32)))
-        baseline.append(data.image_bgr(nearest_neighbour(train_poses, data.keypoints[t], penalty)))
+        nearest = nearest_neighbour(train_poses, data.keypoints[t], penalty)
+        baseline.append(data.image_bgr(nearest))
+        novelty.append(pose_distance(train_poses[nearest], data.keypoints[t], penalty)
+                       / body_height_px(data.keypoints[t]))
     h, w = data.frame_hw
     result = {"subject": subject, "model": str(model_path), "heldout_frames": [heldout[0],
               heldout[-1]], "frames": data.n, "size": list(data.map_hw),
               "keypoints_compared": "BODY_25, detector run on frames scaled to "
-                                    f"{w}x{h}; nobody found = one body height"}
+                                    f"{w}x{h}; nobody found = one body height",
+              # How new the held-out poses are: the nearest training pose's mean point
+              # distance over body height. Near zero, the motion repeats and the baseline
+              # copies a frame of the same pose.
+              "nearest_pose_distance_body_fraction": round(float(np.nanmean(novelty)), 4)}
     for name, images in (("model", generated), ("nearest_neighbour", baseline)):
         rows = []
         with detector_factory() as detector:

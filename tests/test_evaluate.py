@@ -85,6 +85,7 @@ def test_evaluate_held_out_frames_against_the_baseline(tmp_path):
     # the baseline finds it
     nn = result["nearest_neighbour"]
     assert nn["ssim"] == pytest.approx(1) and nn["l1"] == 0 and nn["psnr"] == 100
+    assert result["nearest_pose_distance_body_fraction"] == 0
     assert 0 < result["model"]["ssim"] < 1 and result["model"]["l1_mask"] > 0
     wanted = stick_pose(9, 10, 32)
     expected_px = keypoint_error(fixed, wanted)[0]
