@@ -7,7 +7,7 @@ throughput against the keypoint detector, and the noise model's calibration.
    motion net (trained on train) on test, in px and % of body size.
 2. Real OpenPose BODY_25 output (openpose_body25_real, no ground truth): median |second
    difference| before and after, and the lag (peak of the cross-correlation of velocities
-   against raw, in frames).
+   against raw, in frames; `clean.lag_frames`).
 3. Throughput: cleaning per frame vs mediapipe holistic per frame on real video frames.
 4. Noise-model calibration against real detector statistics.
 
@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pose_animate.body import body_height_px  # noqa: E402
-from pose_animate.clean import (DEFAULT_FILTERS, clean_sequence, second_difference_jitter,  # noqa: E402
+from pose_animate.clean import (DEFAULT_FILTERS, clean_sequence, lag_frames,
+                                second_difference_jitter,  # noqa: E402
                                 sequence_scale)
 from pose_animate.formats import read_openpose  # noqa: E402
 from pose_animate.motion_data import (embed_body, make_pairs, read_clean_sequences,  # noqa: E402
@@ -45,6 +46,7 @@ PENN = REAL / "keypoint_sequences" / "penn_action_train"
 OPENPOSE = REAL / "keypoint_sequences" / "openpose_body25_real"
 
 GRID = {
+    "none": [{"method": "none"}],
     "gaussian": [{"method": "gaussian", "sigma": s} for s in (0.75, 1.0, 1.5, 2.0, 3.0)],
     "savgol": [{"method": "savgol", "window": w, "order": o}
                for w, o in itertools.product((5, 7, 9, 11, 15), (1, 2, 3)) if w > o + 2],
@@ -122,22 +124,6 @@ def penn_benchmark(args):
     return net, best_calibrated
 
 
-def velocity_lag(raw, cleaned, max_shift=5):
-    """Median over joints/coordinates of the shift (frames) maximising the cross-correlation of
-    the cleaned velocity with the raw one (positive = cleaned lags behind)."""
-    shifts = []
-    ok = (raw[..., 2] > 0).all(0) & (cleaned[..., 2] > 0).all(0)
-    for p in np.flatnonzero(ok):
-        for c in (0, 1):
-            a = np.diff(raw[:, p, c])
-            b = np.diff(cleaned[:, p, c])
-            a, b = a - a.mean(), b - b.mean()
-            corr = [np.dot(a[max(0, -s):len(a) - max(0, s)], b[max(0, s):len(b) - max(0, -s)])
-                    for s in range(-max_shift, max_shift + 1)]
-            shifts.append(int(np.argmax(corr)) - max_shift)
-    return float(np.median(shifts)), float(np.mean(shifts))
-
-
 def openpose_benchmark(net, best_filter):
     files = sorted(OPENPOSE.glob("*_keypoints.json"))
     seq = np.stack([read_openpose(f)[0] for f in files])
@@ -152,12 +138,12 @@ def openpose_benchmark(net, best_filter):
         # Jitter on the points the detector reported (gap-filled points are not counted).
         kept = out.copy()
         kept[seq[..., 2] < 0.1] = 0
-        med, mean = velocity_lag(seq[:, :25], out[:, :25])
+        lag = lag_frames(seq[:, :25], out[:, :25])
         print(f"  {name:16s}: body jitter {second_difference_jitter(kept):.2f} px "
               f"({second_difference_jitter(kept) / second_difference_jitter(seq):.2f}x raw), "
               f"face {second_difference_jitter(kept, slice(25, 95)):.2f} px "
               f"(raw {second_difference_jitter(seq, slice(25, 95)):.2f}), "
-              f"lag median {med:+.0f} frames (mean {mean:+.2f})")
+              f"lag {lag:+.0f} frames")
 
 
 def throughput():

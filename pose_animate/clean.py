@@ -41,7 +41,7 @@ SWAP_GROUPS = {
 FILTER_GROUPS = {"body": [BODY], "face": [GROUPS["face"]], "hands": [HAND_LEFT, HAND_RIGHT]}
 
 DEFAULT_FILTERS = {
-    "body": {"method": "savgol", "window": 9, "order": 2, "sigma": 1.5,
+    "body": {"method": "gaussian", "window": 9, "order": 2, "sigma": 1.0,
              "min_cutoff": 0.05, "beta": 0.5},
     "face": {"method": "gaussian", "window": 9, "order": 2, "sigma": 2.0,
              "min_cutoff": 0.03, "beta": 0.5},
@@ -350,7 +350,9 @@ def smooth(xy: np.ndarray, weight: np.ndarray, present: np.ndarray, method: str,
     if method == "savgol":
         kernel, order = savgol_kernel(window), int(order)
     elif method == "gaussian":
-        kernel, order = gaussian_kernel(sigma), 0
+        # Local linear, not a plain weighted mean: the same inside a full window, but unbiased
+        # next to gaps and at the sequence ends, where the window is one-sided.
+        kernel, order = gaussian_kernel(sigma), 1
     else:
         raise ValueError(f"unknown filter {method!r}")
     w = np.broadcast_to(weight[..., None], xy.shape)
