@@ -4,14 +4,16 @@ achieved fraction of the bf16 matrix peak.
     python bench/bench_train.py                          # tiny preset, 128 px, CPU
     python bench/bench_train.py --preset full --batch 4  # 512 px, on the GPU when there is one
 
-The "bare" line is the generator alone (forward + backward of the two frames of a step, no
-discriminators, no optimiser) on the same batch: the engine's overhead is the ratio of the two.
+Times are medians over the timed steps. The "bare" line is the generator alone (forward +
+backward of the two frames of a step, no discriminators, no optimiser) on the same batch: the
+engine's overhead is the ratio of the two.
 FLOPs are counted from the convolutions' shapes (2 per multiply-add); a backward pass is
 counted as twice its forward. The measured matmul line is the bare bf16 matmul peak of this
 device, taken in the same run, so the fraction does not rely on a datasheet.
 """
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -44,19 +46,22 @@ def step_flops(trainer: Trainer, batch: dict) -> dict:
 
 
 def time_it(fn, steps: int, sync) -> float:
+    """Median seconds per call (robust to other jobs sharing the machine)."""
     fn()  # warm-up (cudnn autotune, allocator)
     sync()
-    start = time.perf_counter()
+    times = []
     for _ in range(steps):
+        start = time.perf_counter()
         fn()
-    sync()
-    return (time.perf_counter() - start) / steps
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def matmul_peak(device, dtype, n: int = 8192, reps: int = 20) -> float:
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
-    seconds = time_it(lambda: a @ b, reps, lambda: torch.cuda.synchronize())
+    seconds = time_it(lambda: a @ b, reps, torch.cuda.synchronize)
     return 2 * n ** 3 / seconds
 
 
@@ -65,7 +70,7 @@ def main(argv=None):
     parser.add_argument("--preset", default="tiny", choices=sorted(pix2pixhd.PRESETS))
     parser.add_argument("--size", type=int, default=None, help="default: the preset's")
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=15, help="timed steps (median is shown)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
