@@ -5,19 +5,24 @@ body points) so one model fits any resolution. Four kinds, matched to real detec
 
 - jitter: white per-frame noise (`jitter`) plus a slowly wandering per-joint offset (AR(1) with
   correlation `drift_corr`, size `drift`): detectors both shake and drift off the true joint.
-  Calibration (bench/bench_clean.py, `calibrate`): real OpenPose BODY_25 output
-  (../shared/realdata/keypoint_sequences/openpose_body25_real, body size 625 px) has a median
-  |second difference| of 3.76 px = 0.60 % of body size, which includes the real motion; the
-  default model gives 0.52 % on a still pose. A real detector on 4 Human3.6M frames
-  (keypoints_gt/h36m: test_h36m_2d_detection.npy vs the ground truth) is off by a median of
-  1.0 % of body size (mean 1.9 %); the model's median per-point error is 0.8 % before drops,
-  swaps and outliers add the tail.
+  Calibration (`bench/bench_clean.py`, sizes as `clean.sequence_scale`): real OpenPose BODY_25
+  output (../shared/realdata/keypoint_sequences/openpose_body25_real) has a median |second
+  difference| of 3.76 px = 0.57 % of body size, real motion included; the default model gives
+  0.61 % on a still pose. A real detector on 4 Human3.6M frames (keypoints_gt/h36m:
+  test_h36m_2d_detection.npy vs the ground truth) is off by a median of 0.98 % of body size
+  (mean 1.89 %); the model's median is 0.95 % (mean 1.09 % with all error kinds). That the
+  per-point error is far larger than white noise with that jitter would give says detector
+  error is mostly slow drift, hence the AR(1) term.
 - dropped joints: a joint disappears (confidence 0) for a run of frames (`drop_rate` runs per
   joint per frame, lengths 1..`drop_max_len`), as occluded joints do.
 - left/right swaps: an arm or a leg chain takes the other side's positions for 1..3 frames
   (`swap_rate` per chain per frame), OpenPose's typical confusion.
 - far outliers: a point lands `outlier_size` x body size away (uniform direction, size up to
   that), `outlier_rate` per point per frame, with a lowered confidence.
+
+The rates of drops, swaps and outliers have no ground truth in ../shared/realdata to be
+fitted to; they are set so that each repair is exercised a few times per 100 frames (2.7 % of
+points dropped by default).
 
 Confidences of kept points are drawn from the real OpenPose distribution's central range
 (0.6..0.95); outliers get 0.1..0.6.
