@@ -69,3 +69,16 @@ def densepose_import(wildcards):
     if config["densepose"]["backend"] == "import" and path:
         return [path.format(subject=wildcards.subject)]
     return []
+
+
+def train_inputs(wildcards):
+    """Frames and cleaned keypoints, plus the inputs the train config switches on."""
+    folder = f"results/subjects/{wildcards.subject}"
+    inputs = {"frames": f"{folder}/frames", "keypoints": f"{folder}/openpose_json"}
+    if config["train"]["use_background"]:
+        inputs["background"] = f"{folder}/bg.jpg"
+    if config["train"]["mask_weight"] > 0:
+        inputs["masks"] = f"{folder}/mask"
+    if config["train"]["use_iuv"]:
+        inputs["iuv"] = f"{folder}/densepose"
+    return inputs

@@ -2,32 +2,15 @@
 # and evaluate it on its held-out frames against the nearest-neighbour baseline.
 
 
-def _check_renders():
-    for i, pair in enumerate(config["renders"]):
-        for role in ("target", "driving"):
-            if pair[role] not in SUBJECTS.index:
-                raise WorkflowError(
-                    f"config renders[{i}].{role}: '{pair[role]}' is not a subject of "
-                    f"{config['subjects']}. Fix: add it to the sheet or correct the name."
-                )
-
-
-_check_renders()
+for _i, _pair in enumerate(config["renders"]):
+    for _role in ("target", "driving"):
+        if _pair[_role] not in SUBJECTS.index:
+            raise WorkflowError(
+                f"config renders[{_i}].{_role}: '{_pair[_role]}' is not a subject of "
+                f"{config['subjects']}. Fix: add it to the sheet or correct the name."
+            )
 RENDER_TARGETS = sorted({pair["target"] for pair in config["renders"]})
 RENDER_PAIRS = [f"{pair['target']}__{pair['driving']}" for pair in config["renders"]]
-
-
-def train_inputs(wildcards):
-    """Frames and cleaned keypoints, plus the inputs the train config switches on."""
-    folder = f"results/subjects/{wildcards.subject}"
-    inputs = {"frames": f"{folder}/frames", "keypoints": f"{folder}/openpose_json"}
-    if config["train"]["use_background"]:
-        inputs["background"] = f"{folder}/bg.jpg"
-    if config["train"]["mask_weight"] > 0:
-        inputs["masks"] = f"{folder}/mask"
-    if config["train"]["use_iuv"]:
-        inputs["iuv"] = f"{folder}/densepose"
-    return inputs
 
 
 rule train:
