@@ -16,9 +16,6 @@ rule clean_keypoints:
     output:
         cleaned=directory("results/subjects/{subject}/openpose_json"),
         record="results/work/{subject}/clean.json",
-    params:
-        cfg=config["clean"],
-        checkpoint=config["motion_net"]["checkpoint"],
     log:
         "logs/clean_keypoints/{subject}.log",
     benchmark:
@@ -26,6 +23,9 @@ rule clean_keypoints:
     conda:
         "../envs/vision.yaml"
     threads: 1
+    params:
+        cfg=config["clean"],
+        checkpoint=config["motion_net"]["checkpoint"],
     script:
         "../workflow/scripts/clean_keypoints.py"
 
@@ -66,9 +66,6 @@ rule train_motion_net:
     output:
         checkpoint=MOTION_NET,
         record=MOTION_NET.rsplit(".", 1)[0] + ".json",
-    params:
-        net=config["motion_net"],
-        clean=config["clean"],
     log:
         "logs/train_motion_net.log",
     benchmark:
@@ -76,6 +73,9 @@ rule train_motion_net:
     conda:
         "../envs/train.yaml"
     threads: 2
+    params:
+        net=config["motion_net"],
+        clean=config["clean"],
     script:
         "../workflow/scripts/train_motion_net.py"
 
@@ -93,8 +93,6 @@ rule normalize_pose:
             category="Normalization",
             subcategory="{target}",
         ),
-    params:
-        cfg=config["normalize"],
     log:
         "logs/normalize_pose/{target}__{driving}.log",
     wildcard_constraints:
@@ -102,6 +100,8 @@ rule normalize_pose:
         driving=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     conda:
         "../envs/vision.yaml"
+    params:
+        cfg=config["normalize"],
     script:
         "../workflow/scripts/normalize_pose.py"
 
