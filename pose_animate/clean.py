@@ -418,9 +418,10 @@ def clean_sequence(seq: np.ndarray, *, min_confidence: float = 0.1, max_gap: int
     return out, prep["counts"]
 
 
-def clean_folder(raw_dir, out_dir, record_path, *, subject: str = "", net_checkpoint=None,
+def clean_folder(raw_dir, out_dir, record_path, *, subject: str = "", net=None,
                  **options) -> dict:
-    """Read raw OpenPose JSON, clean, write the cleaned folder atomically and a record."""
+    """Read raw OpenPose JSON, clean (with `net`, a loaded MotionNet, if given), write the
+    cleaned folder atomically and a record."""
     start = time.perf_counter()
     raw_dir = Path(raw_dir)
     try:
@@ -428,10 +429,6 @@ def clean_folder(raw_dir, out_dir, record_path, *, subject: str = "", net_checkp
         if len(seq) == 0:
             raise PoseAnimateError("no *_keypoints.json files to clean.", path=raw_dir,
                                    fix="rerun the keypoints stage for this subject.")
-        net = None
-        if net_checkpoint:
-            from .motion_net import load_motion_net
-            net = load_motion_net(net_checkpoint)
     except PoseAnimateError as exc:
         raise exc.for_subject(subject) if subject else exc
     cleaned, counts = clean_sequence(seq, net=net, **options)
@@ -439,7 +436,7 @@ def clean_folder(raw_dir, out_dir, record_path, *, subject: str = "", net_checkp
         write_openpose_folder(tmp, cleaned)
     record = {
         "method": "classical + motion net" if net else "classical",
-        "motion_net": str(net_checkpoint) if net else None,
+        "motion_net": getattr(net, "path", "in memory") if net else None,
         "frames": len(seq),
         "frames_with_person_raw": int((valid_mask(seq).any(1)).sum()),
         "frames_with_person_cleaned": int((cleaned[..., 2] > 0).any(1).sum()),

@@ -200,4 +200,5 @@ def load_motion_net(path) -> MotionNet:
                                f"({' '.join(first[:2])[:300]}).",
                                path=path, fix=fix_train)
     net.model.eval()
+    net.path = str(path)
     return net

@@ -4,15 +4,11 @@
 MOTION_NET = config["motion_net"]["checkpoint"] or "results/models/motion_net.pt"
 
 
-def motion_net_input(wildcards):
-    """The motion net's checkpoint when the config names one (cleaning is classical without)."""
-    return [MOTION_NET] if config["motion_net"]["checkpoint"] else []
-
-
 rule clean_keypoints:
     input:
         raw="results/work/{subject}/keypoints_raw",
-        net=motion_net_input,
+        # The motion net when the config names one; cleaning is classical without.
+        net=[MOTION_NET] if config["motion_net"]["checkpoint"] else [],
     output:
         cleaned=directory("results/subjects/{subject}/openpose_json"),
         record="results/work/{subject}/clean.json",
@@ -21,7 +17,7 @@ rule clean_keypoints:
     benchmark:
         "benchmarks/clean_keypoints/{subject}.tsv"
     conda:
-        "../envs/vision.yaml"
+        "../envs/train.yaml"
     threads: 1
     params:
         cfg=config["clean"],
