@@ -36,7 +36,7 @@ from pose_animate.clean import (DEFAULT_FILTERS, clean_sequence, lag_frames,
 from pose_animate.formats import read_openpose  # noqa: E402
 from pose_animate.motion_data import (embed_body, make_pairs, read_clean_sequences,  # noqa: E402
                                       split_by_clip)
-from pose_animate.motion_net import NetConfig, save_motion_net  # noqa: E402
+from pose_animate.motion_net import NetConfig, load_motion_net, save_motion_net  # noqa: E402
 from pose_animate.motion_train import train_motion_net  # noqa: E402
 from pose_animate.noise import NoiseModel, apply_noise  # noqa: E402
 
@@ -120,8 +120,22 @@ def penn_benchmark(args):
         net_px, net_rel = score(outs, test)
         print(f"    {'motion net':24s} {net_px:6.2f} px = {net_rel:5.2f} %  "
               f"({net_rel / best[3]:.3f}x the best classical, {best[1]['method']})")
+        for path in args.eval_checkpoint:
+            other = load_motion_net(path)
+            px, rel = score([denoise_subset(other, p, joints) for p in test], test)
+            print(f"    {'net ' + Path(path).name:24s} {px:6.2f} px = {rel:5.2f} %")
         best_calibrated = best_calibrated or best[1]
     return net, best_calibrated
+
+
+def denoise_subset(net, pair, joints):
+    """A net's output for a pair whose columns are `joints` (the net may know more joints;
+    those it sees as missing)."""
+    body_in = embed_body(pair["input"], joints)
+    observed = np.zeros((len(body_in), 25), bool)
+    observed[:, joints] = pair["observed"]
+    cols = [net.config.joints.index(j) for j in joints]
+    return net.denoise(body_in[:, net.config.joints], observed[:, net.config.joints])[:, cols]
 
 
 def openpose_benchmark(net, best_filter):
@@ -209,6 +223,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (on a busy machine more can be much slower)")
     parser.add_argument("--save", type=Path, default=None)
+    parser.add_argument("--eval-checkpoint", nargs="*", default=[],
+                        help="also score these checkpoints on the Penn test clips")
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["penn", "openpose", "throughput", "calibrate"])
     args = parser.parse_args()

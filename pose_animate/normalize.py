@@ -154,8 +154,13 @@ def normalize_folder(driving_dir, target_dir, out_dir, record_path, *,
                      retarget_bones: bool = False, driving_name: str = "", target_name: str = ""):
     """Read both cleaned OpenPose folders, write the normalized driving folder atomically and a
     record; returns (driving, normalized, target, record) for the QA picture."""
-    driving = read_openpose_folder(driving_dir)
-    target = read_openpose_folder(target_dir)
+    sequences = []
+    for folder, name in ((driving_dir, driving_name), (target_dir, target_name)):
+        try:
+            sequences.append(read_openpose_folder(folder))
+        except PoseAnimateError as exc:
+            raise exc.for_subject(name) if name else exc
+    driving, target = sequences
     out, record = normalize_pair(driving, target, retarget=retarget_bones, driving_name=driving_name,
                                  target_name=target_name, driving_path=driving_dir,
                                  target_path=target_dir)

@@ -122,3 +122,14 @@ def test_retargeting_gives_target_proportions_and_keeps_angles():
         v = out[ok, b, :2] - out[ok, a, :2]
         cos = (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1) + 1e-9)
         assert (cos[np.linalg.norm(u, axis=-1) > 1] > 0.9999).all()
+
+
+def test_unreadable_keypoints_name_the_subject(tmp_path):
+    (tmp_path / "t").mkdir()
+    write_openpose_folder(tmp_path / "t", depth_walk(10))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "000000_keypoints.json").write_text("{not json")
+    with pytest.raises(PoseAnimateError, match="subject 'drv'.*000000_keypoints.json.*Fix"):
+        normalize_folder(tmp_path / "d", tmp_path / "t", tmp_path / "out", tmp_path / "r.json",
+                         driving_name="drv", target_name="tgt")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "r.json").exists()
