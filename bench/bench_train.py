@@ -34,15 +34,16 @@ def synthetic_batch(batch: int, cond_ch: int, hw, seed: int = 0) -> dict:
 def step_flops(trainer: Trainer, batch: dict) -> dict:
     """FLOPs of one training step, per network (see the module docstring)."""
     device = trainer.device
-    cond = batch["cond"].to(device)
-    img = batch["img"].to(device)
+    n = batch["cond"].shape[0]  # FLOPs grow linearly with the batch: count one item
+    cond = batch["cond"][:1].to(device)
+    img = batch["img"][:1].to(device)
     f_g = pix2pixhd.conv_flops(trainer.G, cond, cond, img)
     d_in = torch.cat([torch.cat([cond, cond]), torch.cat([img, img])], 1)
     f_d = pix2pixhd.conv_flops(trainer.D, d_in)
     f_dt = (pix2pixhd.conv_flops(trainer.DT, torch.cat([cond, cond, img, img], 1))
             if trainer.DT is not None else 0)
     # G: two frames, forward + backward; D: real + fake in its step, fake again in G's step
-    return {"G": 6 * f_g, "D": 9 * f_d, "DT": 9 * f_dt}
+    return {"G": 6 * n * f_g, "D": 9 * n * f_d, "DT": 9 * n * f_dt}
 
 
 def time_it(fn, steps: int, sync) -> float:
@@ -73,6 +74,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=15, help="timed steps (median is shown)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--flops-only", action="store_true",
+                        help="count FLOPs per step without timing (e.g. the full preset on a CPU)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -93,22 +96,25 @@ def main(argv=None):
             out = trainer.G(b["cond"], b["cond_prev"], prev)
         (prev.float().mean() + out.float().mean()).backward()
 
-    step_s = time_it(lambda: trainer.step(batch), args.steps, sync)
-    bare_s = time_it(bare, args.steps, sync)
+    name = f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""
+    precision = "bf16 autocast" if trainer.amp_dtype else "fp32"
+    print(f"device {device}{name}, {precision}, {torch.get_num_threads()} threads")
     flops = step_flops(trainer, batch)
     total = sum(flops.values())
-    images = 2 * args.batch  # two frames (t-1, t) per pair
     params = sum(p.numel() for p in trainer.G.parameters())
-    name = f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""
-    print(f"device {device}{name}, precision {'bf16 autocast' if trainer.amp_dtype else 'fp32'}, threads "
-          f"{torch.get_num_threads()}")
     print(f"preset {args.preset}: {size}x{size}, batch {args.batch} pairs, G {params / 1e6:.1f} M "
           f"parameters")
+    print("FLOPs per step: " + ", ".join(f"{k} {v / 1e9:.1f} G" for k, v in flops.items())
+          + f", total {total / 1e9:.1f} GFLOP")
+    if args.flops_only:
+        return
+    step_s = time_it(lambda: trainer.step(batch), args.steps, sync)
+    bare_s = time_it(bare, args.steps, sync)
+    images = 2 * args.batch  # two frames (t-1, t) per pair
     print(f"training step: {1 / step_s:.3f} steps/s, {images / step_s:.2f} images/s "
           f"({step_s * 1000:.0f} ms/step)")
     print(f"bare generator fwd+bwd: {bare_s * 1000:.0f} ms; step / bare = {step_s / bare_s:.2f}")
-    print("FLOPs per step: " + ", ".join(f"{k} {v / 1e9:.1f} G" for k, v in flops.items())
-          + f", total {total / 1e9:.1f} GFLOP -> {total / step_s / 1e12:.3f} TFLOP/s achieved")
+    print(f"achieved {total / step_s / 1e12:.3f} TFLOP/s")
     if device.type == "cuda":
         peak = matmul_peak(device, torch.bfloat16)
         print(f"bare bf16 matmul 8192^3: {peak / 1e12:.1f} TFLOP/s; training step achieves "
