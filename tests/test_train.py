@@ -6,8 +6,8 @@ import torch
 
 from pose_animate.config import validate_config
 from pose_animate.errors import PoseAnimateError
-from pose_animate.train import (autocast_dtype, heldout_start, latest_checkpoint,
-                                load_checkpoint, train)
+from pose_animate.train import (PairDataset, SubjectData, autocast_dtype, heldout_start,
+                                latest_checkpoint, load_checkpoint, train)
 from stick_figure import make_subject_folder
 
 
@@ -110,3 +110,23 @@ def test_gpu_out_of_memory_names_the_setting_to_lower(subject, tmp_path, monkeyp
     monkeypatch.setattr(train_module.Trainer, "step", out_of_memory)
     with pytest.raises(PoseAnimateError, match="train.batch_size"):
         train(subject, tmp_path / "m.pt", tmp_path / "run", train_cfg(), subject="stick")
+
+
+def test_worker_processes_read_the_frame_cache(subject, tmp_path):
+    import pickle
+
+    data = SubjectData(subject, size=16, multiple=8, use_background=True, use_iuv=True,
+                       use_mask=True, cache_dir=tmp_path / "cache")
+    pairs = PairDataset(data, 9)
+    assert len(pairs) == 8 and pairs.pairs[0] == (0, 1)
+    direct = torch.utils.data.default_collate([pairs[i] for i in range(4)])
+    loader = torch.utils.data.DataLoader(pairs, batch_size=4, num_workers=1)
+    batch = next(iter(loader))
+    assert set(batch) == {"cond_prev", "cond", "img_prev", "img", "mask_prev", "mask"}
+    for key in batch:
+        assert torch.equal(batch[key], direct[key]), key
+    assert batch["cond"].shape == (4, data.cond_channels, 16, 16)
+    # a pickled copy (spawned workers) opens its own memory maps
+    copy = pickle.loads(pickle.dumps(data))
+    assert copy._arrays == {} and np.array_equal(copy.image_bgr(3), data.image_bgr(3))
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 3  # frames, mask, iuv: cached once
