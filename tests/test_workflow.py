@@ -1,0 +1,136 @@
+"""The whole DAG run by Snakemake on a small demo: the dataset folder contract, renders and
+evaluation, and incremental behaviour (a finished run does nothing; a new subject runs only its
+own jobs; a changed stage setting reruns that stage and what depends on it, nothing upstream).
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+CONFIG = {
+    "subjects": "subjects.tsv",
+    "demo": {"figures": {
+        "demo_target": {"seed": 1, "n_frames": 20, "size": 128, "fps": 12, "style": "groove"},
+        "demo_driving": {"seed": 2, "n_frames": 12, "size": 128, "fps": 12, "style": "wave",
+                         "scale": 0.85},
+    }},
+    "frames": {"crop": "person", "size": 96},
+    "keypoints": {"face_hands": False, "qa_frames": 4},
+    "train": {"preset": "tiny", "size": 64, "steps": 4, "batch_size": 2, "checkpoint_every": 2,
+              "log_every": 1, "workers": 0},
+    "renders": [{"target": "demo_target", "driving": "demo_driving"}],
+}
+SHEET = ("subject\tvideo\n"
+         "demo_target\tresults/demo/demo_target/video.mp4\n"
+         "demo_driving\tresults/demo/demo_driving/video.mp4\n")
+
+
+def snakemake(workdir, *args, check=True):
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
+                          str(REPO / "Snakefile"), "--configfile", "config.yaml", *args],
+                         cwd=workdir, capture_output=True, text=True)
+    if check and run.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{run.stderr[-4000:]}")
+    return run
+
+
+def planned_jobs(output: str) -> list[tuple[str, str]]:
+    """(rule, wildcards) of every job in a dry run's output."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        if rule:
+            wildcards = re.search(r"wildcards: (.*)", block)
+            jobs.append((rule.group(1), wildcards.group(1) if wildcards else ""))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("workflow")
+    (work / "config.yaml").write_text(yaml.safe_dump(CONFIG))
+    (work / "subjects.tsv").write_text(SHEET)
+    snakemake(work, "--cores", "2")
+    return work
+
+
+def test_dataset_folders_follow_the_contract(demo_run):
+    for subject, n in (("demo_target", 20), ("demo_driving", 12)):
+        folder = demo_run / "results" / "subjects" / subject
+        # Snakemake marks directory outputs with a hidden .snakemake_timestamp file.
+        names = lambda sub, pattern: sorted(
+            p.name for p in (folder / sub).glob(pattern) if not p.name.startswith(".")
+        )
+        assert names("frames", "*.png") == [f"{i:06d}.png" for i in range(n)]
+        assert names("openpose_json", "*.json") == [f"{i:06d}_keypoints.json" for i in range(n)]
+        assert len(names("mask", "*.png")) == n and len(names("densepose", "*.png")) == n
+        assert names("flow", "*") == [f"{i:06d}.flo" for i in range(n - 1)]
+        assert names("flow_inv", "*") == [f"{i:06d}.flo" for i in range(n - 1)]
+        assert cv2.imread(str(folder / "frames" / "000000.png")).shape == (96, 96, 3)
+        assert cv2.imread(str(folder / "texture.jpg")).shape == (1200, 800, 3)
+        assert cv2.imread(str(folder / "bg.jpg")).shape == (96, 96, 3)
+        meta = json.loads((folder / "meta.json").read_text())
+        for stage in ("frames", "keypoints", "clean", "masks", "background", "flow",
+                      "densepose", "texture"):
+            assert stage in meta, f"{subject}: meta.json lacks the {stage} record"
+        # no temporary or partial outputs left beside the results
+        assert not [p for p in folder.rglob(".*tmp*")]
+
+
+def test_render_and_evaluation_are_made(demo_run):
+    render = demo_run / "results" / "renders" / "demo_target__demo_driving"
+    assert (render / "video.mp4").stat().st_size > 0 and (render / "compare.mp4").stat().st_size > 0
+    evaluation = json.loads((demo_run / "results" / "eval" / "demo_target.json").read_text())
+    text = json.dumps(evaluation)
+    for metric in ("ssim", "psnr", "l1"):
+        assert metric in text
+    assert "baseline" in text or "nearest" in text
+
+
+def test_a_finished_run_run_again_does_nothing(demo_run):
+    run = snakemake(demo_run, "-n")
+    assert "Nothing to be done" in run.stdout + run.stderr, run.stdout[-3000:]
+
+
+def test_a_new_subject_runs_only_its_own_jobs(demo_run):
+    frames = demo_run / "results" / "demo" / "demo_driving" / "truth" / "frames"
+    sheet = demo_run / "subjects.tsv"
+    sheet.write_text(SHEET + f"newcomer\t{frames}\n")
+    try:
+        jobs = planned_jobs(snakemake(demo_run, "-n").stdout)
+    finally:
+        sheet.write_text(SHEET)
+    assert jobs, "the new subject planned no jobs"
+    for rule, wildcards in jobs:
+        assert rule == "all" or "subject=newcomer" in wildcards, (rule, wildcards)
+
+
+def test_a_changed_stage_setting_reruns_that_stage_and_downstream_only(demo_run):
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config["flow"] = {"method": "farneback"}
+    (demo_run / "changed.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
+                          str(REPO / "Snakefile"), "--configfile", "changed.yaml", "-n"],
+                         cwd=demo_run, capture_output=True, text=True)
+    rules = {rule for rule, _ in planned_jobs(run.stdout)}
+    assert "flow" in rules, run.stdout[-3000:] + run.stderr[-2000:]
+    upstream = {"demo_video", "frames", "keypoints", "clean_keypoints", "masks", "background",
+                "densepose", "texture"}
+    assert not rules & upstream, rules
+
+
+def test_report_collects_the_qa_pictures(demo_run):
+    snakemake(demo_run, "--report", "report.html")
+    html = (demo_run / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for picture in ("keypoints_sheet", "mask_sheet", "flow_sheet", "texture_atlas"):
+        assert picture in html, picture
