@@ -62,20 +62,32 @@ def _squared_norm(vectors: np.ndarray) -> np.ndarray:
     return squares[..., 0] + squares[..., 1]  # 3x faster than cv2.transform here
 
 
+_BAND_ROWS = 64
+
+
 def consistency_u8(fwd: np.ndarray, bwd: np.ndarray, alpha: float = 0.01,
                    beta: float = 0.5) -> np.ndarray:
     """uint8 (H, W): 255 where `fwd` is confirmed by `bwd` (the opposite direction's flow),
-    0 where not. Written for speed (it runs twice per frame pair): about 3 ms at 512x512."""
+    0 where not. Written for speed (it runs twice per frame pair): about 2.4 ms at 512x512.
+
+    Computed in bands of rows so that the temporaries stay in the CPU cache: right after DIS
+    and the file writes the cache is cold, and the whole-frame version took twice as long
+    (4.6 ms)."""
     h, w = fwd.shape[:2]
     fwd = np.ascontiguousarray(fwd, np.float32)
-    end = cv2.add(_pixel_grid(h, w), fwd)
-    bwd_at_end = cv2.remap(np.ascontiguousarray(bwd, np.float32), end, None, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-    tolerance = cv2.addWeighted(_squared_norm(fwd), alpha, _squared_norm(bwd_at_end), alpha,
-                                beta)
-    agree = cv2.compare(_squared_norm(cv2.add(fwd, bwd_at_end)), tolerance, cv2.CMP_LE)
-    inside = cv2.inRange(end, (0.0, 0.0), (float(w - 1), float(h - 1)))
-    return cv2.bitwise_and(agree, inside)
+    bwd = np.ascontiguousarray(bwd, np.float32)
+    grid, corner = _pixel_grid(h, w), (float(w - 1), float(h - 1))
+    out = np.empty((h, w), np.uint8)
+    for y in range(0, h, _BAND_ROWS):
+        f = fwd[y:y + _BAND_ROWS]
+        end = cv2.add(grid[y:y + _BAND_ROWS], f)
+        bwd_at_end = cv2.remap(bwd, end, None, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        tolerance = cv2.addWeighted(_squared_norm(f), alpha, _squared_norm(bwd_at_end), alpha,
+                                    beta)
+        agree = cv2.compare(_squared_norm(cv2.add(f, bwd_at_end)), tolerance, cv2.CMP_LE)
+        cv2.bitwise_and(agree, cv2.inRange(end, (0.0, 0.0), corner), dst=out[y:y + _BAND_ROWS])
+    return out
 
 
 def consistency_mask(fwd: np.ndarray, bwd: np.ndarray, alpha: float = 0.01,

@@ -169,16 +169,23 @@ def read_flo(path) -> np.ndarray:
     return np.frombuffer(raw[12:], "<f4").reshape(height, width, 2).copy()
 
 
+_FLO_CHUNK = 1 << 16
+
+
 def write_flo(path, flow: np.ndarray) -> None:
     flow = np.asarray(flow, "<f4")
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f"flow must be (H, W, 2), got {flow.shape}")
     height, width = flow.shape[:2]
+    data = memoryview(np.ascontiguousarray(flow)).cast("B")
     with atomic_file(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(np.array([FLO_TAG], "<f4").tobytes())
             f.write(np.array([width, height], "<i4").tobytes())
-            f.write(np.ascontiguousarray(flow).tobytes())
+            # In 64 KiB pieces: on ext4 under Linux 6.18 one 2 MB write() took ~5x the CPU
+            # time (6 ms vs 1.1 ms per 512x512 flow, measured; 256 KiB pieces were as slow).
+            for start in range(0, len(data), _FLO_CHUNK):
+                f.write(data[start:start + _FLO_CHUNK])
 
 
 # ---- IUV PNG ---------------------------------------------------------------------------

@@ -144,3 +144,22 @@ def test_a_single_frame_gives_empty_flow_folders_and_a_qa_note(tmp_path):
     assert rec["pairs"] == 0 and not list((tmp_path / "flow").iterdir())
     flow_qa_sheet(frames, tmp_path / "flow", tmp_path / "valid", tmp_path / "qa.jpg")
     assert cv2.imread(str(tmp_path / "qa.jpg")) is not None
+
+
+def test_consistency_matches_the_formula_across_row_bands():
+    # A reference straight from the definition, on frames taller than one band of rows.
+    rng = np.random.default_rng(3)
+    h, w = 150, 70
+    fwd = cv2.resize(rng.normal(0, 4, (6, 4, 2)).astype(np.float32), (w, h),
+                     interpolation=cv2.INTER_CUBIC)  # smooth: the backward flow can agree
+    bwd = -fwd + rng.normal(0, 0.5, (h, w, 2)).astype(np.float32)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ex, ey = xs + fwd[..., 0], ys + fwd[..., 1]
+    back = cv2.remap(bwd, ex, ey, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lhs = ((fwd + back) ** 2).sum(-1)
+    rhs = 0.01 * ((fwd ** 2).sum(-1) + (back ** 2).sum(-1)) + 0.5
+    inside = (ex >= 0) & (ex <= w - 1) & (ey >= 0) & (ey <= h - 1)
+    expected = (lhs <= rhs) & inside
+    ok = consistency_mask(fwd, bwd)
+    assert 0.2 < expected.mean() < 0.9  # both outcomes occur in every band
+    assert (ok != expected).sum() <= 2  # float rounding at the threshold only
