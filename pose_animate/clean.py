@@ -358,6 +358,16 @@ def smooth(xy: np.ndarray, weight: np.ndarray, present: np.ndarray, method: str,
     w = np.broadcast_to(weight[..., None], xy.shape)
     est, support = local_polynomial(xy.astype(np.float64), w.astype(np.float64), kernel, order)
     keep = (support > 1e-6 * kernel.max()) & np.isfinite(est)
+    if order > 0:
+        # A point that was not observed (a filled gap) takes the fit only where data flank it
+        # on both sides: a one-sided slope from a few far points extrapolates wildly.
+        half = len(kernel) // 2
+        side = 0.05 * kernel.max()
+        left = correlate1d(w, np.where(np.arange(-half, half + 1) < 0, kernel, 0), axis=0,
+                           mode="constant")
+        right = correlate1d(w, np.where(np.arange(-half, half + 1) > 0, kernel, 0), axis=0,
+                            mode="constant")
+        keep &= (w > 0) | ((left > side) & (right > side))
     return np.where(keep & present[..., None], est, xy).astype(np.float32)
 
 

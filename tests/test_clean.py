@@ -225,3 +225,16 @@ def test_lag_is_zero_for_symmetric_filters_and_positive_for_one_euro():
     out = raw.copy()
     out[..., :2] = one_euro(raw[..., :2], ok, min_cutoff=0.02, beta=0.0)
     assert lag_frames(raw, out) > 0
+
+
+def test_filled_points_are_not_extrapolated_from_one_side():
+    """A gap's edge point with data on one side only keeps its interpolated value instead of a
+    one-sided slope fitted to a few far points."""
+    t = np.arange(40, dtype=np.float32)
+    xy = np.stack([t, np.zeros_like(t)], -1)[:, None, :]
+    xy[20:, 0, 0] += 50  # a step right after the gap
+    weight = np.ones((40, 1), np.float32)
+    weight[15:20] = 0  # a 5-frame gap before the step, filled linearly
+    xy[15:20, 0, 0] = np.linspace(xy[14, 0, 0], xy[20, 0, 0], 7)[1:-1]
+    out = smooth(xy, weight, np.ones((40, 1), bool), "gaussian", sigma=1.0)
+    np.testing.assert_allclose(out[16:19, 0, 0], xy[16:19, 0, 0])  # interior of the gap: kept
