@@ -1,9 +1,10 @@
 """Frame extraction throughput against bare ffmpeg making the same frames, in the same run.
 
-    .venv/bin/python bench/bench_frames.py [--video V] [--size 512] [--repeats 2]
+    .venv/bin/python bench/bench_frames.py [--video V] [--size 512] [--repeats 3]
+        [--person-samples N]
 
 Video: ../shared/realdata/videos/musepose_dance.mp4 (288 frames, 1080x1920), else a synthetic
-demo clip. Timed, best of --repeats, all on the same machine one after the other:
+demo clip. Timed: the median of --repeats runs of each, interleaved in rotating order:
 - ours: `extract_frames(video, crop="person", size=512)`: probe, the low-resolution person
   pass, then ffmpeg crop + scale (+ pad) + PNG; threads = the machine's cores.
 - bare ffmpeg (defaults): `ffmpeg -i VIDEO -vf FILTERS OUT/%06d.png`, where FILTERS is the
@@ -18,6 +19,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,22 +54,20 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def best_of(repeats: int, run) -> tuple[float, float]:
-    """(wall seconds, CPU seconds), each the least of `repeats` runs."""
-    walls, cpus = [], []
-    for _ in range(repeats):
-        start, cpu = time.perf_counter(), cpu_seconds()
-        run()
-        walls.append(time.perf_counter() - start)
-        cpus.append(cpu_seconds() - cpu)
-    return min(walls), min(cpus)
+def timed(run) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one call."""
+    start, cpu = time.perf_counter(), cpu_seconds()
+    run()
+    return time.perf_counter() - start, cpu_seconds() - cpu
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, default=None)
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--person-samples", type=int, default=None,
+                        help="frames.person_samples (default: extract_frames' default)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench_frames_"))
     try:
@@ -78,16 +78,19 @@ def main(argv=None):
             write_demo(work / "synth", seed=0, n_frames=96, size=512, fps=24)
             video = work / "synth" / "video.mp4"
         threads = os.cpu_count() or 1
+        samples = {} if args.person_samples is None else {"person_samples": args.person_samples}
         records = []
 
         def ours():
+            shutil.rmtree(work / "ours", ignore_errors=True)
             records.append(extract_frames(video, work / "ours", crop="person", size=args.size,
-                                          threads=threads))
+                                          threads=threads, **samples))
 
-        t_ours = best_of(args.repeats, ours)
+        ours()  # untimed: the bare commands need the crop it chooses (and caches are warm)
         record = records[-1]
         n = record["frames"]
         filters = bare_filters(record)
+        level = ["-compression_level", "1"]
 
         def bare(*png_options):
             out = work / "bare"
@@ -97,26 +100,35 @@ def main(argv=None):
                             *png_options, str(out / "%06d.png")], check=True)
             assert len(list(out.glob("*.png"))) == n
 
-        t_bare = best_of(args.repeats, bare)
-        level = ["-compression_level", "1"]
-        t_level = best_of(args.repeats, lambda: bare(*level))
-        seconds = record["seconds"]
+        runs = {"ours": ours, "level": lambda: bare(*level), "defaults": bare}
+        times = {name: [] for name in runs}
+        for r in range(args.repeats):  # interleaved, the order rotating: same conditions
+            names = list(runs)[r % 3:] + list(runs)[:r % 3]
+            for name in names:
+                times[name].append(timed(runs[name]))
+        wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+        cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+        person = [rec["seconds"]["person_pass"] for rec in records[1:]]
+
+        def ratio(name):
+            per_run = [b[0] / o[0] for b, o in zip(times[name], times["ours"])]
+            return (f"ratio ours/bare: wall {wall[name] / wall['ours']:.2f} (per run "
+                    f"{min(per_run):.2f}-{max(per_run):.2f}), CPU {cpu[name] / cpu['ours']:.2f}")
+
         print(f"video: {video} ({record['probe']['width']}x{record['probe']['height']}, "
-              f"{n} frames), {threads} threads, best of {args.repeats}; wall time, and CPU "
-              "time (steadier on a shared machine)")
-        print(f"ours: crop=person size={args.size}: {t_ours[0]:.2f} s ({n / t_ours[0]:.1f} "
-              f"frames/s), CPU {t_ours[1]:.2f} s (probe {seconds['probe']:.2f} s, person pass "
-              f"{seconds['person_pass']:.2f} s, ffmpeg {seconds['extract']:.2f} s; person in "
-              f"{record['person_pass']['found']} of {record['person_pass']['sampled']} samples, "
-              f"crop {record['crop_box']})")
+              f"{n} frames), {threads} threads, median of {args.repeats} interleaved runs; "
+              f"wall time, and CPU time (steadier on a shared machine); load average "
+              f"{os.getloadavg()[0]:.1f}")
+        print(f"ours: crop=person size={args.size}: {wall['ours']:.2f} s ({n / wall['ours']:.1f} "
+              f"frames/s), CPU {cpu['ours']:.2f} s (person pass {statistics.median(person):.2f} s "
+              f"wall; person in {record['person_pass']['found']} of "
+              f"{record['person_pass']['sampled']} samples, crop {record['crop_box']})")
         print(f"bare ffmpeg, same PNG level: ffmpeg -i VIDEO -vf {filters} {' '.join(level)} "
-              f"%06d.png: {t_level[0]:.2f} s ({n / t_level[0]:.1f} frames/s), CPU "
-              f"{t_level[1]:.2f} s; ratio ours/bare: wall {t_level[0] / t_ours[0]:.2f}, CPU "
-              f"{t_level[1] / t_ours[1]:.2f}")
+              f"%06d.png: {wall['level']:.2f} s ({n / wall['level']:.1f} frames/s), CPU "
+              f"{cpu['level']:.2f} s; {ratio('level')}")
         print(f"bare ffmpeg (defaults): ffmpeg -i VIDEO -vf {filters} %06d.png: "
-              f"{t_bare[0]:.2f} s ({n / t_bare[0]:.1f} frames/s), CPU {t_bare[1]:.2f} s")
-        print(f"ratio ours/bare ffmpeg throughput: wall {t_bare[0] / t_ours[0]:.2f}, "
-              f"CPU {t_bare[1] / t_ours[1]:.2f}")
+              f"{wall['defaults']:.2f} s ({n / wall['defaults']:.1f} frames/s), CPU "
+              f"{cpu['defaults']:.2f} s; {ratio('defaults')}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

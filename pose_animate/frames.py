@@ -176,7 +176,7 @@ def sample_frames(source, info: dict, indices, long_side: int = PERSON_PASS_LONG
         # Deblocking is ~15% of H.264 decoding and invisible at the detector's 320 px.
         stream.codec_context.options = {"skip_loop_filter": "all"}
         base = stream.time_base
-        keyframes = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
+        keyframes = _keyframe_times(source)
         frames = container.decode(stream)
         position = keyframes[0] if keyframes else None  # where the decoder stands
         last = None  # the frame yielded last: the first one at or after its target
@@ -203,13 +203,24 @@ def sample_frames(source, info: dict, indices, long_side: int = PERSON_PASS_LONG
             yield found, np.ascontiguousarray(np.rot90(rgb, quarter_turns))
 
 
+def _keyframe_times(path) -> list[int]:
+    """Presentation times of the video's keyframes (stream time base), from one demux pass.
+
+    Not the index entries: those hold decoding times, earlier by the B-frame delay, and a seek
+    to a time between a keyframe's decoding and presentation times lands on the keyframe
+    before it (measured: musepose_dance.mp4 went back to its start and decoded it twice)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return sorted(p.pts for p in container.demux(stream) if p.is_keyframe and p.pts is not None)
+
+
 def find_person(source, info: dict, n_samples: int = 32, span: int | None = None,
                 threads: int = 2) -> dict:
     """Person boxes of the sampled frames, in source pixels, and their union (None: nobody)."""
     boxes = []
-    # Decoding (a thread) overlaps the detector's start-up and inference.
     span = min(span or info["frames"], info["frames"])
     indices = evenly_spaced(span, n_samples)
+    # Decoding (a thread, started here) overlaps the detector's start-up and inference.
     samples = _prefetch(sample_frames(source, info, indices, threads=threads))
     with PersonBoxFinder() as find:
         for index, rgb in samples:
@@ -226,7 +237,8 @@ def find_person(source, info: dict, n_samples: int = 32, span: int | None = None
 
 
 def _prefetch(iterable, depth: int = 8):
-    """Iterate `iterable` in a thread, `depth` items ahead; its exceptions are re-raised here."""
+    """Iterate `iterable` in a thread, `depth` items ahead; its exceptions are re-raised by
+    the returned iterator. The thread starts now, not at the first item asked for."""
     items, end = queue.Queue(depth), object()
     failure = []
 
@@ -240,10 +252,14 @@ def _prefetch(iterable, depth: int = 8):
             items.put(end)
 
     threading.Thread(target=run, daemon=True).start()
-    while (item := items.get()) is not end:
-        yield item
-    if failure:
-        raise failure[0]
+
+    def drain():
+        while (item := items.get()) is not end:
+            yield item
+        if failure:
+            raise failure[0]
+
+    return drain()
 
 
 # ---- geometry --------------------------------------------------------------------------

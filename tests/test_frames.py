@@ -2,15 +2,16 @@
 
 import subprocess
 
+import av
 import cv2
 import numpy as np
 import pytest
 
 from pose_animate.errors import PoseAnimateError
 from pose_animate.formats import list_frames, read_image, read_openpose_folder
-from pose_animate.frames import (center_square, crop_plan, crop_qa_sheet, extract_frames,
-                                 frame_source_indices, person_square, probe, sample_frames,
-                                 source_to_frame)
+from pose_animate.frames import (_keyframe_times, center_square, crop_plan, crop_qa_sheet,
+                                 extract_frames, frame_source_indices, person_square, probe,
+                                 sample_frames, source_to_frame)
 from pose_animate.videoio import ffmpeg_exe, write_video
 
 
@@ -152,6 +153,24 @@ def test_person_pass_samples_span_the_video_and_know_their_frame(tmp_path, n_sam
     assert len(samples) >= min(n_samples, 16)
     for index, small in samples:  # 48 px: the native size, blocks stay 8 px
         assert read_binary_frame(cv2.cvtColor(small, cv2.COLOR_RGB2BGR)) == index
+
+
+def test_keyframe_times_are_presentation_times_so_seeks_land_on_them(tmp_path):
+    write_video(tmp_path / "v.mp4", [binary_frame(j) for j in range(40)], fps=25, crf=1)
+    video = tmp_path / "gop.mp4"
+    ffmpeg("-i", tmp_path / "v.mp4", "-g", 8, "-bf", 2, "-crf", 1, video)
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        decoding_times = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
+        stream.codec_context.skip_frame = "NONKEY"
+        shown = [frame.pts for frame in container.decode(stream)]
+    times = _keyframe_times(video)
+    assert times == shown and len(times) >= 5
+    assert times != decoding_times  # B-frames delay presentation: the index is earlier
+    with av.open(str(video)) as container:  # a seek to a keyframe's time lands on it
+        stream = container.streams.video[0]
+        container.seek(times[2], stream=stream, backward=True)
+        assert next(container.decode(stream)).pts == times[2]
 
 
 def test_rotation_metadata_gives_upright_frames(tmp_path):
