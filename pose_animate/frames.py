@@ -214,7 +214,7 @@ def _keyframe_times(path) -> list[int]:
         return sorted(p.pts for p in container.demux(stream) if p.is_keyframe and p.pts is not None)
 
 
-def find_person(source, info: dict, n_samples: int = 32, span: int | None = None,
+def find_person(source, info: dict, n_samples: int = 16, span: int | None = None,
                 threads: int = 2) -> dict:
     """Person boxes of the sampled frames, in source pixels, and their union (None: nobody)."""
     boxes = []
@@ -371,7 +371,7 @@ def _fraction(rate: float) -> Fraction:
 
 def extract_frames(source, out_dir, *, crop: str = "person", size: int | None = 512,
                    fps: float | None = None, max_frames: int | None = None,
-                   person_padding: float = 0.15, person_samples: int = 32,
+                   person_padding: float = 0.15, person_samples: int = 16,
                    png_compression: int = 1, threads: int = 2,
                    subject: str | None = None) -> dict:
     """Write `out_dir/000000.png ...` (atomically) and return the record (for frames.json):
