@@ -1,4 +1,5 @@
-# Probe a video (or a folder of images) and extract square PNG frames around the person.
+# Probe a video (or a folder of images) and extract square PNG frames around the person;
+# the same job draws the crop QA sheet.
 
 
 rule frames:
@@ -7,6 +8,12 @@ rule frames:
     output:
         frames=directory("results/subjects/{subject}/frames"),
         record="results/work/{subject}/frames.json",
+        sheet=report(
+            "results/qa/{subject}/frames_crop.jpg",
+            caption="../report/frames_crop.rst",
+            category="Frames",
+            subcategory="{subject}",
+        ),
     log:
         "logs/frames/{subject}.log",
     benchmark:
@@ -21,26 +28,6 @@ rule frames:
 
 
 STAGE_RECORDS.append("results/work/{subject}/frames.json")
-
-
-rule frames_qa:
-    input:
-        video=subject_video,
-        frames="results/subjects/{subject}/frames",
-        record="results/work/{subject}/frames.json",
-    output:
-        sheet=report(
-            "results/qa/{subject}/frames_crop.jpg",
-            caption="../report/frames_crop.rst",
-            category="Frames",
-            subcategory="{subject}",
-        ),
-    log:
-        "logs/frames_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    script:
-        "../workflow/scripts/frames_qa.py"
 
 
 ALL_TARGETS += expand("results/qa/{subject}/frames_crop.jpg", subject=SUBJECTS.index)

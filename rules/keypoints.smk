@@ -1,5 +1,6 @@
 # 2D keypoints per frame as OpenPose JSON: detected (mediapipe, mmpose) or imported
-# (OpenPose JSON folder, AlphaPose results) into the extracted frames' pixels.
+# (OpenPose JSON folder, AlphaPose results) into the extracted frames' pixels; the same job
+# draws the QA sheet and overlay video.
 
 
 rule keypoints:
@@ -10,6 +11,13 @@ rule keypoints:
     output:
         raw=directory("results/work/{subject}/keypoints_raw"),
         record="results/work/{subject}/keypoints.json",
+        sheet=report(
+            "results/qa/{subject}/keypoints_sheet.jpg",
+            caption="../report/keypoints_sheet.rst",
+            category="Keypoints",
+            subcategory="{subject}",
+        ),
+        video="results/qa/{subject}/keypoints_overlay.mp4",
     log:
         "logs/keypoints/{subject}.log",
     benchmark:
@@ -21,29 +29,6 @@ rule keypoints:
         cfg=config["keypoints"],
     script:
         "../workflow/scripts/keypoints.py"
-
-
-rule keypoints_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        frames_record="results/work/{subject}/frames.json",
-        raw="results/work/{subject}/keypoints_raw",
-    output:
-        sheet=report(
-            "results/qa/{subject}/keypoints_sheet.jpg",
-            caption="../report/keypoints_sheet.rst",
-            category="Keypoints",
-            subcategory="{subject}",
-        ),
-        video="results/qa/{subject}/keypoints_overlay.mp4",
-    log:
-        "logs/keypoints_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    params:
-        cfg=config["keypoints"],
-    script:
-        "../workflow/scripts/keypoints_qa.py"
 
 
 STAGE_RECORDS.append("results/work/{subject}/keypoints.json")

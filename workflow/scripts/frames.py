@@ -1,5 +1,5 @@
 from pose_animate.formats import write_json
-from pose_animate.frames import extract_frames
+from pose_animate.frames import crop_qa_sheet, extract_frames
 from pose_animate.runlog import to_log
 
 with to_log(snakemake.log[0]):
@@ -7,3 +7,4 @@ with to_log(snakemake.log[0]):
                             threads=snakemake.threads, subject=snakemake.wildcards.subject,
                             **snakemake.params.cfg)
     write_json(snakemake.output.record, record)
+    crop_qa_sheet(snakemake.input.video, record, snakemake.output.frames, snakemake.output.sheet)
