@@ -1,5 +1,5 @@
 # Appearance signals: person masks, the background plate, forward and backward optical flow,
-# each with its QA picture. Library: pose_animate/masks.py, background.py, flow.py.
+# each job also drawing its QA picture. Library: pose_animate/masks.py, background.py, flow.py.
 
 
 rule masks:
@@ -10,6 +10,12 @@ rule masks:
     output:
         masks=directory("results/subjects/{subject}/mask"),
         record="results/work/{subject}/masks.json",
+        sheet=report(
+            "results/qa/{subject}/mask_sheet.jpg",
+            caption="../report/mask_sheet.rst",
+            category="Masks",
+            subcategory="{subject}",
+        ),
     log:
         "logs/masks/{subject}.log",
     benchmark:
@@ -23,27 +29,6 @@ rule masks:
         "../workflow/scripts/masks.py"
 
 
-rule masks_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        masks="results/subjects/{subject}/mask",
-    output:
-        sheet=report(
-            "results/qa/{subject}/mask_sheet.jpg",
-            caption="../report/mask_sheet.rst",
-            category="Masks",
-            subcategory="{subject}",
-        ),
-    log:
-        "logs/masks_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    params:
-        n_frames=config["masks"]["qa_frames"],
-    script:
-        "../workflow/scripts/masks_qa.py"
-
-
 rule background:
     input:
         frames="results/subjects/{subject}/frames",
@@ -52,6 +37,12 @@ rule background:
         plate="results/subjects/{subject}/bg.jpg",
         inpainted="results/work/{subject}/bg_inpainted.png",
         record="results/work/{subject}/background.json",
+        picture=report(
+            "results/qa/{subject}/background.jpg",
+            caption="../report/background.rst",
+            category="Background",
+            subcategory="{subject}",
+        ),
     log:
         "logs/background/{subject}.log",
     benchmark:
@@ -64,27 +55,6 @@ rule background:
         "../workflow/scripts/background.py"
 
 
-rule background_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        plate="results/subjects/{subject}/bg.jpg",
-        inpainted="results/work/{subject}/bg_inpainted.png",
-        record="results/work/{subject}/background.json",
-    output:
-        picture=report(
-            "results/qa/{subject}/background.jpg",
-            caption="../report/background.rst",
-            category="Background",
-            subcategory="{subject}",
-        ),
-    log:
-        "logs/background_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    script:
-        "../workflow/scripts/background_qa.py"
-
-
 rule flow:
     input:
         frames="results/subjects/{subject}/frames",
@@ -94,6 +64,12 @@ rule flow:
         bwd=directory("results/subjects/{subject}/flow_inv"),
         valid=directory("results/work/{subject}/flow_valid"),
         record="results/work/{subject}/flow.json",
+        sheet=report(
+            "results/qa/{subject}/flow_sheet.jpg",
+            caption="../report/flow_sheet.rst",
+            category="Flow",
+            subcategory="{subject}",
+        ),
     log:
         "logs/flow/{subject}.log",
     benchmark:
@@ -105,28 +81,6 @@ rule flow:
         cfg=config["flow"],
     script:
         "../workflow/scripts/flow.py"
-
-
-rule flow_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        fwd="results/subjects/{subject}/flow",
-        valid="results/work/{subject}/flow_valid",
-    output:
-        sheet=report(
-            "results/qa/{subject}/flow_sheet.jpg",
-            caption="../report/flow_sheet.rst",
-            category="Flow",
-            subcategory="{subject}",
-        ),
-    log:
-        "logs/flow_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    params:
-        n_pairs=config["flow"]["qa_pairs"],
-    script:
-        "../workflow/scripts/flow_qa.py"
 
 
 STAGE_RECORDS.append("results/work/{subject}/masks.json")

@@ -1,6 +1,6 @@
 import cv2
 
-from pose_animate.flow import compute_flow_folder
+from pose_animate.flow import compute_flow_folder, flow_qa_sheet
 from pose_animate.runlog import to_log
 
 with to_log(snakemake.log[0]):
@@ -11,3 +11,5 @@ with to_log(snakemake.log[0]):
                         method=cfg["method"], preset=cfg["preset"], alpha=cfg["alpha"],
                         beta=cfg["beta"], import_dir=(snakemake.input.source or [None])[0],
                         subject=snakemake.wildcards.subject, workers=snakemake.threads)
+    flow_qa_sheet(snakemake.input.frames, snakemake.output.fwd, snakemake.output.valid,
+                  snakemake.output.sheet, n_pairs=cfg["qa_pairs"])
