@@ -1,5 +1,5 @@
 # DensePose-style IUV per frame (skeleton backend by default; detectron2 or import) and the
-# unfolded 24-part body texture, with their QA pictures.
+# unfolded 24-part body texture; each job also draws its QA pictures.
 
 
 rule densepose:
@@ -11,6 +11,12 @@ rule densepose:
     output:
         iuv=directory("results/subjects/{subject}/densepose"),
         record="results/work/{subject}/densepose.json",
+        sheet=report(
+            "results/qa/{subject}/densepose_sheet.jpg",
+            caption="../report/densepose_sheet.rst",
+            category="DensePose",
+            subcategory="{subject}",
+        ),
     log:
         "logs/densepose/{subject}.log",
     benchmark:
@@ -26,27 +32,6 @@ rule densepose:
         "../workflow/scripts/densepose.py"
 
 
-rule densepose_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        iuv="results/subjects/{subject}/densepose",
-    output:
-        sheet=report(
-            "results/qa/{subject}/densepose_sheet.jpg",
-            caption="../report/densepose_sheet.rst",
-            category="DensePose",
-            subcategory="{subject}",
-        ),
-    log:
-        "logs/densepose_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    params:
-        cfg=config["densepose"],
-    script:
-        "../workflow/scripts/densepose_qa.py"
-
-
 rule texture:
     input:
         frames="results/subjects/{subject}/frames",
@@ -54,25 +39,6 @@ rule texture:
     output:
         texture="results/subjects/{subject}/texture.jpg",
         record="results/work/{subject}/texture.json",
-    log:
-        "logs/texture/{subject}.log",
-    benchmark:
-        "benchmarks/texture/{subject}.tsv"
-    conda:
-        "../envs/vision.yaml"
-    params:
-        cfg=config["texture"],
-    script:
-        "../workflow/scripts/texture.py"
-
-
-rule texture_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        iuv="results/subjects/{subject}/densepose",
-        texture="results/subjects/{subject}/texture.jpg",
-        record="results/work/{subject}/texture.json",
-    output:
         atlas=report(
             "results/qa/{subject}/texture_atlas.jpg",
             caption="../report/texture_atlas.rst",
@@ -86,13 +52,15 @@ rule texture_qa:
             subcategory="{subject}",
         ),
     log:
-        "logs/texture_qa/{subject}.log",
+        "logs/texture/{subject}.log",
+    benchmark:
+        "benchmarks/texture/{subject}.tsv"
     conda:
         "../envs/vision.yaml"
     params:
         cfg=config["texture"],
     script:
-        "../workflow/scripts/texture_qa.py"
+        "../workflow/scripts/texture.py"
 
 
 STAGE_RECORDS.append("results/work/{subject}/densepose.json")

@@ -1,5 +1,6 @@
+from pose_animate.densepose.qa import iuv_sheet
 from pose_animate.densepose.stage import densepose_folder
-from pose_animate.formats import write_json
+from pose_animate.formats import list_frames, write_image, write_json
 from pose_animate.runlog import to_log
 
 with to_log(snakemake.log[0]):
@@ -20,3 +21,5 @@ with to_log(snakemake.log[0]):
         subject=subject,
     )
     write_json(snakemake.output.record, record)
+    frames = list_frames(snakemake.input.frames)
+    write_image(snakemake.output.sheet, iuv_sheet(frames, snakemake.output.iuv, cfg["qa_frames"]))

@@ -1,4 +1,5 @@
-from pose_animate.formats import write_json
+from pose_animate.densepose.qa import atlas_picture, rerender_sheet
+from pose_animate.formats import list_frames, read_image, write_image, write_json
 from pose_animate.runlog import to_log
 from pose_animate.texture import build_texture
 
@@ -14,3 +15,9 @@ with to_log(snakemake.log[0]):
         subject=snakemake.wildcards.subject,
     )
     write_json(snakemake.output.record, record)
+    # the QA shows the JPEG as written (what the dataset holds), not the in-memory atlas
+    texture = read_image(snakemake.output.texture)
+    write_image(snakemake.output.atlas, atlas_picture(texture, record["coverage"]))
+    frames = list_frames(snakemake.input.frames)
+    write_image(snakemake.output.rerender,
+                rerender_sheet(frames, snakemake.input.iuv, texture, cfg["qa_frames"]))
