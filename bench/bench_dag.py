@@ -33,9 +33,12 @@ def dry_run_seconds(n_subjects: int, work: Path) -> tuple[float, int]:
     seconds = time.perf_counter() - start
     if run.returncode != 0:
         sys.exit(f"snakemake -n failed for {n_subjects} subjects:\n{run.stderr[-2000:]}")
-    jobs = sum(int(line.split()[-1]) for line in run.stdout.splitlines()
-               if line.strip() and line.split()[-1].isdigit() and not line.startswith("total"))
-    return seconds, jobs
+    # Snakemake prints the job stats table twice; its "total" row is the number of jobs.
+    totals = [line.split()[-1] for line in (run.stdout + run.stderr).splitlines()
+              if line.startswith("total") and line.split()[-1].isdigit()]
+    if not totals:
+        sys.exit(f"snakemake -n printed no job stats for {n_subjects} subjects")
+    return seconds, int(totals[0])
 
 
 def main():
@@ -46,11 +49,12 @@ def main():
         results = []
         for n in args.sizes:
             seconds, jobs = dry_run_seconds(n, Path(tmp) / f"n{n}")
-            results.append((n, seconds))
+            results.append((n, seconds, jobs))
             print(f"subjects={n:5d}  jobs={jobs:6d}  snakemake -n: {seconds:6.2f} s")
-    (n0, s0), (n1, s1) = results[0], results[-1]
+    (n0, s0, j0), (n1, s1, j1) = results[0], results[-1]
     if n1 > n0:
-        print(f"marginal cost: {(s1 - s0) / (n1 - n0) * 1000:.1f} ms per subject; "
+        print(f"marginal cost: {(s1 - s0) / (n1 - n0) * 1000:.1f} ms and "
+              f"{(j1 - j0) / (n1 - n0):.0f} jobs per subject; "
               f"{s1:.1f} s at {n1} subjects (goal < 20 s)")
 
 
