@@ -13,8 +13,12 @@ device, taken in the same run, so the fraction does not rely on a datasheet.
 """
 
 import argparse
+import os
 import statistics
 import time
+
+# As the workflow's scripts do (see workflow/scripts/train.py); set it to ACTIVE to compare.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 

@@ -1,3 +1,10 @@
+import os
+
+# Before torch loads OpenMP: threads that spin at barriers make CPU training 10-25x slower
+# when other jobs share the cores (measured with bench/bench_train.py); waiting passively
+# costs little when they do not.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from pose_animate.devices import allocate_gpu
 from pose_animate.formats import write_json
 from pose_animate.runlog import to_log
