@@ -221,8 +221,8 @@ def find_person(source, info: dict, n_samples: int = 16, span: int | None = None
     span = min(span or info["frames"], info["frames"])
     indices = evenly_spaced(span, n_samples)
     # Decoding (a thread, started here) overlaps the detector's start-up and inference.
-    samples = _prefetch(sample_frames(source, info, indices, threads=threads))
-    with PersonBoxFinder() as find:
+    with _Prefetch(sample_frames(source, info, indices, threads=threads)) as samples, \
+            PersonBoxFinder() as find:
         for index, rgb in samples:
             box = find(rgb)
             if box is not None:
@@ -236,30 +236,49 @@ def find_person(source, info: dict, n_samples: int = 16, span: int | None = None
             "boxes": boxes}
 
 
-def _prefetch(iterable, depth: int = 8):
-    """Iterate `iterable` in a thread, `depth` items ahead; its exceptions are re-raised by
-    the returned iterator. The thread starts now, not at the first item asked for."""
-    items, end = queue.Queue(depth), object()
-    failure = []
+class _Prefetch:
+    """Iterate `iterable` in a thread started at once, `depth` items ahead; its exceptions are
+    re-raised here. Leaving the `with` block early (an error) stops the thread."""
 
-    def run():
+    def __init__(self, iterable, depth: int = 8):
+        self._items, self._end, self._failure = queue.Queue(depth), object(), []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(iterable,), daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        """Queue `item` unless stopped meanwhile; False when stopped."""
+        while not self._stop.is_set():
+            try:
+                self._items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def _run(self, iterable):
         try:
             for item in iterable:
-                items.put(item)
+                if not self._put(item):
+                    return
         except BaseException as exc:  # handed to the consumer
-            failure.append(exc)
+            self._failure.append(exc)
         finally:
-            items.put(end)
+            self._put(self._end)
 
-    threading.Thread(target=run, daemon=True).start()
-
-    def drain():
-        while (item := items.get()) is not end:
+    def __iter__(self):
+        while (item := self._items.get()) is not self._end:
             yield item
-        if failure:
-            raise failure[0]
+        if self._failure:
+            raise self._failure[0]
 
-    return drain()
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
 
 
 # ---- geometry --------------------------------------------------------------------------

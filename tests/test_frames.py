@@ -9,9 +9,9 @@ import pytest
 
 from pose_animate.errors import PoseAnimateError
 from pose_animate.formats import list_frames, read_image, read_openpose_folder
-from pose_animate.frames import (_keyframe_times, center_square, crop_plan, crop_qa_sheet,
-                                 extract_frames, frame_source_indices, person_square, probe,
-                                 sample_frames, source_to_frame)
+from pose_animate.frames import (_keyframe_times, _Prefetch, center_square, crop_plan,
+                                 crop_qa_sheet, extract_frames, frame_source_indices,
+                                 person_square, probe, sample_frames, source_to_frame)
 from pose_animate.videoio import ffmpeg_exe, write_video
 
 
@@ -171,6 +171,24 @@ def test_keyframe_times_are_presentation_times_so_seeks_land_on_them(tmp_path):
         stream = container.streams.video[0]
         container.seek(times[2], stream=stream, backward=True)
         assert next(container.decode(stream)).pts == times[2]
+
+
+def test_prefetch_passes_items_and_errors_and_stops_when_left_early():
+    def items(n, fail=False):
+        yield from range(n)
+        if fail:
+            raise ValueError("broken video")
+
+    with _Prefetch(items(20), depth=2) as ahead:
+        assert list(ahead) == list(range(20))
+    with pytest.raises(ValueError, match="broken video"):
+        with _Prefetch(items(3, fail=True)) as ahead:
+            list(ahead)
+    produced = []
+    with pytest.raises(RuntimeError):  # the consumer fails (e.g. the detector's start-up)
+        with _Prefetch(produced.append(i) or i for i in range(10 ** 6)) as ahead:
+            raise RuntimeError("detector")
+    assert ahead._thread.is_alive() is False and len(produced) < 100
 
 
 def test_rotation_metadata_gives_upright_frames(tmp_path):
