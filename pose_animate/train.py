@@ -158,6 +158,16 @@ class SubjectData:
         return state
 
     @property
+    def signature(self) -> str:
+        """Changes when the frames, keypoints, masks, IUV or plate the model sees change."""
+        h = hashlib.sha1(self.keypoints.tobytes())
+        for path in (self._images_path, self._masks_path, self._iuv_path):
+            h.update(str(path.name if path else None).encode())
+        if self.background is not None:
+            h.update(self.background.tobytes())
+        return h.hexdigest()[:16]
+
+    @property
     def cond_channels(self) -> int:
         return input_channels(self.use_iuv, self.use_background)
 
@@ -421,6 +431,12 @@ def train(dataset_dir, model_path, run_dir, cfg: dict, subject: str | None = Non
     state = load_checkpoint(last) if last is not None else None
     if state is not None:
         check_spec(state["spec"], spec, last)  # before building: a clear error, not a shape one
+        if state.get("data") != data.signature:
+            # Resuming is for interrupted runs; a changed dataset is trained afresh.
+            log.info("the dataset changed since %s: training from scratch", last)
+            for old in ckpt_dir.glob("step_*.pt"):
+                old.unlink()
+            state = None
     device = pick_device(cfg["device"])
     _seed_all(cfg["seed"])
     trainer = Trainer(arch, data.cond_channels, data.use_background, cfg, device)
@@ -446,7 +462,8 @@ def train(dataset_dir, model_path, run_dir, cfg: dict, subject: str | None = Non
 
     def checkpoint(step_no, batch, fake):
         save_checkpoint(ckpt_dir / f"step_{step_no:06d}.pt",
-                        {"format": CHECKPOINT_FORMAT, "spec": spec, "step": step_no,
+                        {"format": CHECKPOINT_FORMAT, "spec": spec, "data": data.signature,
+                         "step": step_no,
                          "history": history, "rng": {"torch": torch.get_rng_state()},
                          "subject": subject, **trainer.state()})
         for old in sorted(ckpt_dir.glob("step_*.pt"))[:-cfg["keep_checkpoints"]]:

@@ -6,9 +6,10 @@ import torch
 
 from pose_animate.config import validate_config
 from pose_animate.errors import PoseAnimateError
+from pose_animate.formats import write_openpose
 from pose_animate.train import (PairDataset, SubjectData, autocast_dtype, heldout_start,
                                 latest_checkpoint, load_checkpoint, train)
-from stick_figure import make_subject_folder
+from stick_figure import make_subject_folder, stick_pose
 
 
 def train_cfg(**overrides) -> dict:
@@ -130,3 +131,16 @@ def test_worker_processes_read_the_frame_cache(subject, tmp_path):
     copy = pickle.loads(pickle.dumps(data))
     assert copy._arrays == {} and np.array_equal(copy.image_bgr(3), data.image_bgr(3))
     assert len(list((tmp_path / "cache").glob("*.npy"))) == 3  # frames, mask, iuv: cached once
+
+
+def test_a_changed_dataset_is_trained_afresh_not_resumed(tmp_path):
+    folder = make_subject_folder(tmp_path / "s", n_frames=6, size=32)
+    run = tmp_path / "run"
+    train(folder, tmp_path / "m.pt", run, train_cfg(steps=2))
+    record = train(folder, tmp_path / "m.pt", run, train_cfg(steps=3))
+    assert record["resumed_from_step"] == 2  # same data: resumed
+    person = stick_pose(1, 6, 32)
+    person[:, 0] += 2
+    write_openpose(folder / "openpose_json" / "000001_keypoints.json", [person])
+    record = train(folder, tmp_path / "m.pt", run, train_cfg(steps=4))
+    assert record["resumed_from_step"] == 0
