@@ -17,8 +17,9 @@ import os
 import statistics
 import time
 
-# As the workflow's scripts do (see workflow/scripts/train.py); set it to ACTIVE to compare.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# As the workflow's scripts do (see workflow/scripts/train.py); compare with
+# OMP_WAIT_POLICY=ACTIVE or PASSIVE in the environment.
+os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 import torch
 
