@@ -1,5 +1,6 @@
-# Clean the raw keypoints into the dataset's openpose_json/, train the optional motion net,
-# and put each driving skeleton into its render target's body frame.
+# Clean the raw keypoints into the dataset's openpose_json/ (the same job draws the QA plot and
+# overlay video), train the optional motion net, and put each driving skeleton into its render
+# target's body frame.
 
 MOTION_NET = config["motion_net"]["checkpoint"] or "results/models/motion_net.pt"
 
@@ -7,11 +8,20 @@ MOTION_NET = config["motion_net"]["checkpoint"] or "results/models/motion_net.pt
 rule clean_keypoints:
     input:
         raw="results/work/{subject}/keypoints_raw",
+        frames="results/subjects/{subject}/frames",
+        frames_record="results/work/{subject}/frames.json",
         # The motion net when the config names one; cleaning is classical without.
         net=[MOTION_NET] if config["motion_net"]["checkpoint"] else [],
     output:
         cleaned=directory("results/subjects/{subject}/openpose_json"),
         record="results/work/{subject}/clean.json",
+        plot=report(
+            "results/qa/{subject}/clean_trajectories.png",
+            caption="../report/clean_trajectories.rst",
+            category="Keypoints",
+            subcategory="{subject}",
+        ),
+        video="results/qa/{subject}/clean_overlay.mp4",
     log:
         "logs/clean_keypoints/{subject}.log",
     benchmark:
@@ -24,28 +34,6 @@ rule clean_keypoints:
         checkpoint=config["motion_net"]["checkpoint"],
     script:
         "../workflow/scripts/clean_keypoints.py"
-
-
-rule clean_qa:
-    input:
-        frames="results/subjects/{subject}/frames",
-        frames_record="results/work/{subject}/frames.json",
-        raw="results/work/{subject}/keypoints_raw",
-        cleaned="results/subjects/{subject}/openpose_json",
-    output:
-        plot=report(
-            "results/qa/{subject}/clean_trajectories.png",
-            caption="../report/clean_trajectories.rst",
-            category="Keypoints",
-            subcategory="{subject}",
-        ),
-        video="results/qa/{subject}/clean_overlay.mp4",
-    log:
-        "logs/clean_qa/{subject}.log",
-    conda:
-        "../envs/vision.yaml"
-    script:
-        "../workflow/scripts/clean_qa.py"
 
 
 rule train_motion_net:

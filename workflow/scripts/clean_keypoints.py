@@ -1,8 +1,11 @@
 from pose_animate.clean import clean_folder
+from pose_animate.clean_qa import overlay_video, trajectory_plot
 from pose_animate.errors import PoseAnimateError
+from pose_animate.formats import read_json, read_openpose_folder
 from pose_animate.runlog import to_log
 
 with to_log(snakemake.log[0]):
+    subject = snakemake.wildcards.subject
     net = None
     if snakemake.params.checkpoint:
         from pose_animate.motion_net import load_motion_net
@@ -10,6 +13,12 @@ with to_log(snakemake.log[0]):
         try:
             net = load_motion_net(snakemake.params.checkpoint)
         except PoseAnimateError as exc:
-            raise exc.for_subject(snakemake.wildcards.subject)
+            raise exc.for_subject(subject)
     clean_folder(snakemake.input.raw, snakemake.output.cleaned, snakemake.output.record,
-                 subject=snakemake.wildcards.subject, net=net, **snakemake.params.cfg)
+                 subject=subject, net=net, **snakemake.params.cfg)
+    # QA from the files as written (the cleaned keypoints as the dataset holds them)
+    raw = read_openpose_folder(snakemake.input.raw)
+    cleaned = read_openpose_folder(snakemake.output.cleaned, n_frames=len(raw))
+    trajectory_plot(raw, cleaned, snakemake.output.plot, title=f"{subject}: raw vs cleaned")
+    fps = read_json(snakemake.input.frames_record).get("fps") or 25
+    overlay_video(snakemake.input.frames, raw, cleaned, snakemake.output.video, fps)
