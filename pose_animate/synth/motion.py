@@ -44,9 +44,18 @@ class Motion:
     amplitude: float
     phase: dict       # radians, drawn from the seed
     gain: dict        # amplitude jitter, drawn from the seed
+    variation: float = 0.0  # strength of the slow non-periodic drift (0: a strict cycle)
+    drift: dict | None = None  # phases of the drift terms, drawn from the seed
 
 
-def make_motion(seed: int, style="groove", tempo_bpm=104.0, amplitude=1.0) -> Motion:
+# Drift frequencies as multiples of the beat: irrational ratios, so that with variation > 0
+# no pose of the clip comes back (a renderer's held-out frames then hold new poses).
+DRIFT_RATE = {"arm_r": 0.0917, "arm_l": 0.1291, "elbow_r": 0.1523, "elbow_l": 0.0769,
+              "sway": 0.0613, "lean": 0.1087}
+
+
+def make_motion(seed: int, style="groove", tempo_bpm=104.0, amplitude=1.0,
+                variation=0.0) -> Motion:
     if style not in STYLES:
         raise ValueError(f"unknown motion style {style!r}; one of {sorted(STYLES)}")
     rng = np.random.default_rng([seed, 1])
@@ -56,7 +65,11 @@ def make_motion(seed: int, style="groove", tempo_bpm=104.0, amplitude=1.0) -> Mo
     # the two arms move roughly in opposition
     phase["arm_l"] = phase["arm_r"] + np.pi + float(rng.uniform(-0.6, 0.6))
     gain = {k: float(rng.uniform(0.8, 1.2)) for k in keys}
-    return Motion(style, float(tempo_bpm), float(amplitude), phase, gain)
+    # a separate stream, so that variation=0 clips stay what they were for every seed
+    drift_rng = np.random.default_rng([seed, 2])
+    drift = {k: float(drift_rng.uniform(0, 2 * np.pi)) for k in DRIFT_RATE}
+    return Motion(style, float(tempo_bpm), float(amplitude), phase, gain, float(variation),
+                  drift)
 
 
 def _smoothstep(p):
@@ -109,12 +122,14 @@ def skeleton(body: Body, motion: Motion, t: float, root_x: float, floor_y: float
     beat = t * motion.tempo_bpm / 60.0
     w = 2 * np.pi * beat
     sk = {}
+    drift = {k: motion.variation * np.sin(2 * np.pi * rate * beat + motion.drift[k])
+             for k, rate in DRIFT_RATE.items()}
 
     # pelvis: sway every two beats, down on each beat; the torso leans with the sway
-    sway = amp * st["sway"] * H * g["sway"] * np.sin(w / 2 + ph["sway"])
+    sway = amp * st["sway"] * H * g["sway"] * (np.sin(w / 2 + ph["sway"]) + drift["sway"])
     down = amp * st["bounce"] * H * (0.5 - 0.5 * np.cos(w))
     lean = amp * st["lean"] * g["lean"] * (np.sin(w / 2 + ph["sway"] + 0.5)
-                                           + 0.3 * np.sin(w + ph["lean"]))
+                                           + 0.3 * np.sin(w + ph["lean"]) + drift["lean"])
     up = -unit(lean)  # pointing up, leaning towards the image's right for lean > 0
     across = rot90(up)  # towards the figure's left (image right)
 
@@ -146,9 +161,10 @@ def skeleton(body: Body, motion: Motion, t: float, root_x: float, floor_y: float
         name = "R" if side < 0 else "L"
         shoulder = neck + side * body.shoulder_x * across - body.shoulder_drop * up
         raise_ = st["arm"] + amp * st["arm_amp"] * g[f"arm_{tag}"] * (
-            0.75 * np.sin(w / 2 + ph[f"arm_{tag}"]) + 0.25 * np.sin(w + ph[f"arm2_{tag}"]))
-        bend = st["elbow"] + amp * st["elbow_amp"] * g[f"elbow_{tag}"] * np.sin(
-            w / 2 + ph[f"elbow_{tag}"])
+            0.75 * np.sin(w / 2 + ph[f"arm_{tag}"]) + 0.25 * np.sin(w + ph[f"arm2_{tag}"])
+            + drift[f"arm_{tag}"])
+        bend = st["elbow"] + amp * st["elbow_amp"] * g[f"elbow_{tag}"] * (np.sin(
+            w / 2 + ph[f"elbow_{tag}"]) + drift[f"elbow_{tag}"])
         a_upper = lean + side * raise_
         a_fore = a_upper + side * st["elbow_dir"] * bend
         a_hand = a_fore + side * 0.2 * np.sin(w + ph[f"wrist_{tag}"])

@@ -23,6 +23,8 @@ DEFAULTS = dict(
     leg_length=1.0, arm_length=1.0, head_size=1.0, build=1.0,
     # motion
     style="groove", tempo_bpm=104.0, amplitude=1.0,
+    # slow non-periodic drift of arms, elbows, sway and lean (0 keeps a strict dance cycle)
+    variation=0.0,
     # appearance: RGB 0..255 colours and styles; None draws them from the seed
     skin=None, hair=None, shirt=None, trousers=None, shoes=None,
     shirt_pattern=None, sleeves=None, hair_style=None,
@@ -75,7 +77,8 @@ class Scene:
                               p["head_size"], p["build"], self.appearance.hair_style)
         self.parts = part_shapes(self.body)
         self.atlas = make_atlas(self.parts, self.body, self.appearance)
-        self.motion = make_motion(p["seed"], p["style"], p["tempo_bpm"], p["amplitude"])
+        self.motion = make_motion(p["seed"], p["style"], p["tempo_bpm"], p["amplitude"],
+                                  p["variation"])
         self.root_x = self.size * (0.5 + p["offset"][0])
         self.floor_y = self.size * (0.5 + p["offset"][1]) + 0.5 * self.body.height
         self.background = make_background(p["seed"], self.size,
