@@ -22,26 +22,16 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.body import J, N_BODY  # noqa: E402
+from pose_animate.body import N_BODY  # noqa: E402
 from pose_animate.config import CONFIG_SCHEMA  # noqa: E402
+from pose_animate.keypoints.mapping import coco17_to_body25  # noqa: E402
 from pose_animate.masks import MaskRefiner, iou  # noqa: E402
 
-# COCO-17 order -> BODY_25 names (Neck and MidHip are the midpoints of the shoulders / hips).
-COCO_TO_BODY25 = ["Nose", "LEye", "REye", "LEar", "REar", "LShoulder", "RShoulder", "LElbow",
-                  "RElbow", "LWrist", "RWrist", "LHip", "RHip", "LKnee", "RKnee", "LAnkle",
-                  "RAnkle"]
-
-
 def coco_to_body25(kps) -> np.ndarray:
-    kps = np.asarray(kps, np.float32).reshape(17, 3)
-    out = np.zeros((N_BODY, 3), np.float32)
-    for k, name in enumerate(COCO_TO_BODY25):
-        if kps[k, 2] > 0:
-            out[J[name]] = (kps[k, 0], kps[k, 1], 1.0)
-    for mid, (a, b) in (("Neck", ("LShoulder", "RShoulder")), ("MidHip", ("LHip", "RHip"))):
-        if out[J[a], 2] > 0 and out[J[b], 2] > 0:
-            out[J[mid]] = ((out[J[a], 0] + out[J[b], 0]) / 2, (out[J[a], 1] + out[J[b], 1]) / 2, 1)
-    return out
+    """A COCO annotation's 17 keypoints as BODY_25 (labelled points get confidence 1)."""
+    kps = np.asarray(kps, np.float32).reshape(17, 3).copy()
+    kps[:, 2] = kps[:, 2] > 0
+    return coco17_to_body25(kps)[:N_BODY]
 
 
 def coco_cases(root: Path):
