@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import correlate1d, gaussian_filter1d
+from scipy.ndimage import correlate1d
 
 from .atomic import atomic_dir
 from .body import BODY, BODY_25_LIMBS, GROUPS, HAND_LEFT, HAND_RIGHT, J, N_BODY
