@@ -14,12 +14,6 @@ from .motion_net import MotionNet, NetConfig, centre_and_scale, combine, feature
 from .runlog import log
 
 
-def mpjpe(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
-    """Mean per-joint position error over the points where `mask` is True."""
-    err = np.linalg.norm(pred[..., :2] - target[..., :2], axis=-1)
-    return float(err[mask].mean()) if mask.any() else float("nan")
-
-
 class _Windows:
     """Encoded pairs, padded for the net, from which training windows are drawn."""
 
