@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from .atomic import atomic_dir
+from .draw import evenly_spaced
 from .errors import PoseAnimateError
 from .formats import frame_name, natural_key, read_flo, write_flo, write_image, write_json
 from .frameseq import FrameSequence
@@ -269,7 +270,7 @@ def flow_qa_sheet(frames, fwd_dir, valid_dir, out_path, n_pairs: int = 6,
                     (255, 255, 255), 1)
         write_image(out_path, note, [cv2.IMWRITE_JPEG_QUALITY, 90])
         return
-    picks = sorted(set(np.linspace(0, total - 1, min(n_pairs, total)).round().astype(int)))
+    picks = evenly_spaced(total, n_pairs)
     flows = [read_flo(Path(fwd_dir) / frame_name(t, ".flo")) for t in picks]
     scale = max(max(float(np.linalg.norm(f, axis=-1).max()) for f in flows), 1e-6)
     rows = []

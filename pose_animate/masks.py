@@ -18,6 +18,7 @@ import numpy as np
 
 from .atomic import atomic_dir
 from .body import BODY, BODY_25_LIMBS
+from .draw import evenly_spaced
 from .errors import PoseAnimateError
 from .formats import frame_name, list_images, read_image, read_openpose_folder, write_image, \
     write_json
@@ -300,7 +301,7 @@ def mask_overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def mask_qa_sheet(frames, masks, out_path, n_frames: int = 16, tile: int = 160) -> None:
     """A contact sheet of mask overlays for evenly spaced frames (4 per row)."""
     seq = FrameSequence(frames)
-    picks = sorted(set(np.linspace(0, len(seq) - 1, min(n_frames, len(seq))).round().astype(int)))
+    picks = evenly_spaced(len(seq), n_frames)
     cells = []
     for t in picks:
         mask = read_image(Path(masks) / frame_name(t), cv2.IMREAD_GRAYSCALE)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import torch
 
-from .draw import draw_skeleton
+from .draw import draw_skeleton, evenly_spaced
 from .errors import PoseAnimateError
 from .formats import read_json, read_openpose_folder, write_image
 from .frameseq import FrameSequence
@@ -155,7 +155,7 @@ def render_driving(model_path, keypoints_dir, driving_frames_dir, video_path, co
         log.info("%d of %d driving frames have nobody: %s", empty, len(seq),
                  "pose held" if missing == "hold" else "blank frames")
     h = renderer.map_hw[0]
-    still_at = set(np.linspace(0, len(seq) - 1, min(n_stills, len(seq))).round().astype(int))
+    still_at = set(evenly_spaced(len(seq), n_stills))
     stills = []
     with VideoWriter(video_path, fps) as video, VideoWriter(compare_path, fps) as compare:
         for t, person in enumerate(progress(poses, total=len(poses), desc="rendering")):

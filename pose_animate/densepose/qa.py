@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from ..body import DENSEPOSE_PARTS, N_PARTS
+from ..draw import evenly_spaced as pick_frames
 from ..formats import read_image, read_iuv
 from ..texture import TILE, rerender, tile_origin
 
@@ -55,10 +56,6 @@ def _label(img, text, org=(6, 20), scale=0.5):
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
                 cv2.LINE_AA)
     return img
-
-
-def pick_frames(n_frames: int, count: int) -> list[int]:
-    return sorted(set(np.linspace(0, n_frames - 1, min(count, n_frames)).round().astype(int)))
 
 
 def iuv_sheet(frames: list[Path], iuv_dir, count: int = 12) -> np.ndarray:
