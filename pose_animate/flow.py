@@ -23,7 +23,8 @@ import numpy as np
 from .atomic import atomic_dir
 from .draw import evenly_spaced
 from .errors import PoseAnimateError
-from .formats import frame_name, natural_key, read_flo, write_flo, write_image, write_json
+from .formats import frame_name, natural_key, read_flo, read_image, write_flo, write_image, \
+    write_json
 from .frameseq import FrameSequence
 from .runlog import log, progress
 
@@ -275,7 +276,7 @@ def flow_qa_sheet(frames, fwd_dir, valid_dir, out_path, n_pairs: int = 6,
     scale = max(max(float(np.linalg.norm(f, axis=-1).max()) for f in flows), 1e-6)
     rows = []
     for t, flow in zip(picks, flows):
-        valid = cv2.imread(str(Path(valid_dir) / "fwd" / frame_name(t)), cv2.IMREAD_GRAYSCALE)
+        valid = read_image(Path(valid_dir) / "fwd" / frame_name(t), cv2.IMREAD_GRAYSCALE)
         cells = [seq.read(t), flow_to_color(flow, scale), cv2.cvtColor(valid, cv2.COLOR_GRAY2BGR)]
         cells = [cv2.resize(c, (tile, tile * c.shape[0] // c.shape[1]),
                             interpolation=cv2.INTER_AREA) for c in cells]
