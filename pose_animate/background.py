@@ -17,6 +17,7 @@ import time
 import cv2
 import numpy as np
 
+from .draw import evenly_spaced
 from .errors import PoseAnimateError
 from .formats import list_frames, read_image, read_json, write_image, write_json
 from .frameseq import FrameSequence
@@ -97,7 +98,7 @@ def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inp
     n, (h, w) = len(seq), seq.size
     radius = round(dilate * max(h, w))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    samples = np.unique(np.linspace(0, n - 1, min(n, max_samples)).round().astype(int))
+    samples = evenly_spaced(n, max_samples)
     stack = np.zeros((len(samples), h, w, 3), np.uint8)
     covered = np.zeros((len(samples), h, w), bool)
     total = np.zeros((h, w, 3), np.float64)

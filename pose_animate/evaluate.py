@@ -20,6 +20,7 @@ from skimage.metrics import structural_similarity
 
 from .atomic import atomic_file
 from .body import BODY, body_height_px
+from .draw import evenly_spaced
 from .errors import PoseAnimateError
 from .formats import write_image
 from .models.posemap import MIN_CONF
@@ -157,7 +158,7 @@ def evaluate(model_path, dataset_dir, cache_dir, detector_factory, *, subject=No
              "SSIM %.3f PSNR %.2f kp %.1f px", heldout[0], heldout[-1], m["ssim"], m["psnr"],
              m["keypoint_px"], b["ssim"], b["psnr"], b["keypoint_px"])
     if frames_path:
-        shown = np.linspace(0, len(heldout) - 1, min(n_shown, len(heldout))).round().astype(int)
+        shown = evenly_spaced(len(heldout), n_shown)
         rows = [np.concatenate([data.image_bgr(heldout[i]), baseline[i], generated[i]], axis=1)
                 for i in shown]
         write_image(frames_path, np.concatenate(rows, axis=0))
