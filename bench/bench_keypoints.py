@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pose_animate.body import J, body_height_px, empty_person  # noqa: E402
+from pose_animate.densepose.h36m import H36M_TO_BODY25  # noqa: E402
 from pose_animate.formats import list_frames, read_openpose_folder  # noqa: E402
 from pose_animate.frames import extract_frames  # noqa: E402
 from pose_animate.keypoints.detect import detect_folder  # noqa: E402
@@ -65,15 +66,10 @@ def our_stage(frames_dir, out_dir, holistic: bool) -> tuple[float, float, dict]:
     return time.perf_counter() - start, time.process_time() - cpu, record
 
 
-# Human3.6M's 17 joints by BODY_25 name (head top and spine have no BODY_25 point; the thorax
-# stands for the neck, the pelvis for the mid-hip). Joints 1-3 are the RIGHT leg, as in
-# Human3.6M itself: the file's category names say "left", but its labels (checked against the
-# images: the hip on the subject's right side) follow Human3.6M.
-H36M_TO_BODY25 = {"MidHip": 0, "RHip": 1, "RKnee": 2, "RAnkle": 3, "LHip": 4, "LKnee": 5,
-                  "LAnkle": 6, "Neck": 8, "LShoulder": 11, "LElbow": 12, "LWrist": 13,
-                  "RShoulder": 14, "RElbow": 15, "RWrist": 16}
-
-
+# H36M_TO_BODY25 (densepose.h36m) reads joints 1-3 as the RIGHT leg, as in Human3.6M itself:
+# the file's category names say "left", but its labels (checked against the images: the hip on
+# the subject's right side) follow Human3.6M. Unlike densepose.h36m.h36m_to_body25 this puts
+# no nose and gives every mapped joint confidence 1.
 def h36m_to_body25(points) -> np.ndarray:
     person = empty_person()
     for name, k in H36M_TO_BODY25.items():
