@@ -28,7 +28,7 @@ Confidences of kept points are drawn from the real OpenPose distribution's centr
 (0.6..0.95); outliers get 0.1..0.6.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,9 +45,6 @@ class NoiseModel:
     swap_rate: float = 0.003
     outlier_rate: float = 0.002
     outlier_size: float = 0.3
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _ar1(rng, shape, corr):
