@@ -61,28 +61,20 @@ class Bone:
     back: int             # ... and from the back (same as front for hands and feet)
 
 
-BONES = [
-    Bone("right_upper_arm", "upper_arm", PART["right_upper_arm_front"],
-         PART["right_upper_arm_back"]),
-    Bone("left_upper_arm", "upper_arm", PART["left_upper_arm_front"],
-         PART["left_upper_arm_back"]),
-    Bone("right_lower_arm", "lower_arm", PART["right_lower_arm_front"],
-         PART["right_lower_arm_back"]),
-    Bone("left_lower_arm", "lower_arm", PART["left_lower_arm_front"],
-         PART["left_lower_arm_back"]),
-    Bone("right_hand", "hand", PART["right_hand"], PART["right_hand"]),
-    Bone("left_hand", "hand", PART["left_hand"], PART["left_hand"]),
-    Bone("right_upper_leg", "upper_leg", PART["right_upper_leg_front"],
-         PART["right_upper_leg_back"]),
-    Bone("left_upper_leg", "upper_leg", PART["left_upper_leg_front"],
-         PART["left_upper_leg_back"]),
-    Bone("right_lower_leg", "lower_leg", PART["right_lower_leg_front"],
-         PART["right_lower_leg_back"]),
-    Bone("left_lower_leg", "lower_leg", PART["left_lower_leg_front"],
-         PART["left_lower_leg_back"]),
-    Bone("right_foot", "foot", PART["right_foot"], PART["right_foot"]),
-    Bone("left_foot", "foot", PART["left_foot"], PART["left_foot"]),
-]
+def _side_bones(limb: str, kind: str) -> list[Bone]:
+    """The right and left bone of one limb; hands and feet look the same from both sides."""
+    bones = []
+    for side in ("right", "left"):
+        name = f"{side}_{limb}"
+        front, back = (name, name) if name in PART else (f"{name}_front", f"{name}_back")
+        bones.append(Bone(name, kind, PART[front], PART[back]))
+    return bones
+
+
+BONES = [bone for limb, kind in (("upper_arm", "upper_arm"), ("lower_arm", "lower_arm"),
+                                 ("hand", "hand"), ("upper_leg", "upper_leg"),
+                                 ("lower_leg", "lower_leg"), ("foot", "foot"))
+         for bone in _side_bones(limb, kind)]
 
 
 def _point(body, name):
