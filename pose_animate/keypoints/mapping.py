@@ -82,6 +82,16 @@ def _fill_body(out: np.ndarray, points: np.ndarray, table: dict) -> None:
     out[[J[n] for n in names]] = points[[table[n] for n in names]]
 
 
+def _body25_from(points, count: int, layout: str, table: dict, derive_neck_midhip=True):
+    """(137, 3) with the BODY_25 points of `table` filled from `points` (count, 3)."""
+    pts = _as_points(points, count, layout)
+    out = empty_person()
+    _fill_body(out, pts, table)
+    if derive_neck_midhip:
+        _derive_neck_midhip(out)
+    return pts, out
+
+
 def _midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a[2] <= 0 or b[2] <= 0:
         return np.zeros(3, np.float32)
@@ -108,10 +118,7 @@ def _as_points(points, count: int, layout: str) -> np.ndarray:
 
 def mediapipe_pose_to_body25(landmarks) -> np.ndarray:
     """mediapipe pose (33, 3) [x_px, y_px, visibility] -> (137, 3) with the body filled."""
-    pts = _as_points(landmarks, 33, "mediapipe pose")
-    out = empty_person()
-    _fill_body(out, pts, MEDIAPIPE_POSE_TO_BODY25)
-    _derive_neck_midhip(out)
+    _, out = _body25_from(landmarks, 33, "mediapipe pose", MEDIAPIPE_POSE_TO_BODY25)
     return _zero_missing(out)
 
 
@@ -137,18 +144,13 @@ def _eye_centre(contour: np.ndarray) -> np.ndarray:
 
 def coco17_to_body25(points) -> np.ndarray:
     """COCO-17 (17, 3) -> (137, 3): neck and mid-hip derived, no feet."""
-    pts = _as_points(points, 17, "COCO-17")
-    out = empty_person()
-    _fill_body(out, pts, COCO17_TO_BODY25)
-    _derive_neck_midhip(out)
+    _, out = _body25_from(points, 17, "COCO-17", COCO17_TO_BODY25)
     return _zero_missing(out)
 
 
 def halpe26_to_body25(points) -> np.ndarray:
     """Halpe-26 (26, 3) -> (137, 3): Halpe's own neck, hip and foot points."""
-    pts = _as_points(points, 26, "Halpe-26")
-    out = empty_person()
-    _fill_body(out, pts, HALPE26_TO_BODY25)
+    _, out = _body25_from(points, 26, "Halpe-26", HALPE26_TO_BODY25, derive_neck_midhip=False)
     return _zero_missing(out)
 
 
@@ -157,10 +159,7 @@ def wholebody_to_openpose(points) -> np.ndarray:
 
     The pupils (not in COCO-WholeBody) are the mean of each eye's six contour points.
     """
-    pts = _as_points(points, 133, "COCO-WholeBody")
-    out = empty_person()
-    _fill_body(out, pts, WHOLEBODY_TO_BODY25)
-    _derive_neck_midhip(out)
+    pts, out = _body25_from(points, 133, "COCO-WholeBody", WHOLEBODY_TO_BODY25)
     face = np.zeros((70, 3), np.float32)
     face[:68] = pts[WHOLEBODY_FACE]
     face[68:] = [_eye_centre(face[IBUG_RIGHT_EYE]), _eye_centre(face[IBUG_LEFT_EYE])]
