@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.background import build_plate  # noqa: E402
-from pose_animate.formats import read_image  # noqa: E402
-from pose_animate.masks import compute_mask_folder  # noqa: E402
+from pose_animate.appearance.background import build_plate  # noqa: E402
+from pose_animate.core.formats import read_image  # noqa: E402
+from pose_animate.appearance.masks import compute_mask_folder  # noqa: E402
 from pose_animate.synth import write_demo  # noqa: E402
 
 

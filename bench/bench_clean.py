@@ -29,16 +29,16 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pose_animate.body import body_height_px  # noqa: E402
-from pose_animate.clean import (DEFAULT_FILTERS, clean_sequence, lag_frames,
+from pose_animate.core.body import body_height_px  # noqa: E402
+from pose_animate.clean.filters import (DEFAULT_FILTERS, clean_sequence, lag_frames,
                                 second_difference_jitter,  # noqa: E402
                                 sequence_scale)
-from pose_animate.formats import read_openpose  # noqa: E402
-from pose_animate.motion_data import (embed_body, make_pairs, read_clean_sequences,  # noqa: E402
+from pose_animate.core.formats import read_openpose  # noqa: E402
+from pose_animate.clean.motion_data import (embed_body, make_pairs, read_clean_sequences,  # noqa: E402
                                       split_by_clip)
-from pose_animate.motion_net import NetConfig, load_motion_net, save_motion_net  # noqa: E402
-from pose_animate.motion_train import train_motion_net  # noqa: E402
-from pose_animate.noise import NoiseModel, apply_noise  # noqa: E402
+from pose_animate.clean.motion_net import NetConfig, load_motion_net, save_motion_net  # noqa: E402
+from pose_animate.clean.motion_train import train_motion_net  # noqa: E402
+from pose_animate.clean.noise import NoiseModel, apply_noise  # noqa: E402
 
 JITTER_RANGE = (0.001, 0.02)
 REAL = REPO.parent / "shared" / "realdata"

@@ -34,8 +34,8 @@ from pose_animate.densepose.h36m import (canonical_joints, h36m_to_body25,  # no
                                          region_agreement, region_map)
 from pose_animate.densepose.metrics import iuv_agreement  # noqa: E402
 from pose_animate.densepose.skeleton import SkeletonIUV  # noqa: E402
-from pose_animate.formats import read_iuv, write_iuv  # noqa: E402
-from pose_animate.texture import TextureAccumulator, person_psnr, rerender  # noqa: E402
+from pose_animate.core.formats import read_iuv, write_iuv  # noqa: E402
+from pose_animate.densepose.texture import TextureAccumulator, person_psnr, rerender  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -142,7 +142,7 @@ def demo_section(n_frames, size):
 
 def subject_section(folder: Path):
     """Texture measures on a dataset folder the pipeline made (frames/ + densepose/)."""
-    from pose_animate.formats import list_frames, read_image
+    from pose_animate.core.formats import list_frames, read_image
 
     frames = list_frames(folder / "frames")
     images = [read_image(f) for f in frames]
@@ -165,7 +165,7 @@ def h36m_section(realdata: Path):
         joints.append(data["part"][k])
         images.append(cv2.imread(str(root / names[k])))
     anchors = canonical_joints(maps, joints)
-    from pose_animate.masks import MaskRefiner, iou
+    from pose_animate.appearance.masks import MaskRefiner, iou
 
     refiner = MaskRefiner()
     print("\n== Human3.6M, 4 real frames (BF_IUV_gt; ground-truth 2D joints) ==")

@@ -30,9 +30,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.flow import (DIS_PRESETS, compute_flow_folder, endpoint_error,  # noqa: E402
+from pose_animate.appearance.flow import (DIS_PRESETS, compute_flow_folder, endpoint_error,  # noqa: E402
                                make_estimator)
-from pose_animate.formats import read_flo, write_flo, write_image  # noqa: E402
+from pose_animate.core.formats import read_flo, write_flo, write_image  # noqa: E402
 
 METHODS = [("dis", "ultrafast"), ("dis", "fast"), ("dis", "medium"), ("farneback", None),
            ("deepflow", None)]

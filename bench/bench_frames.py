@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.frames import extract_frames  # noqa: E402
-from pose_animate.videoio import ffmpeg_exe  # noqa: E402
+from pose_animate.frames.extract import extract_frames  # noqa: E402
+from pose_animate.core.videoio import ffmpeg_exe  # noqa: E402
 
 REALDATA_VIDEO = Path(__file__).resolve().parents[2] / "shared/realdata/videos/musepose_dance.mp4"
 

@@ -29,10 +29,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.body import J, body_height_px, empty_person  # noqa: E402
+from pose_animate.core.body import J, body_height_px, empty_person  # noqa: E402
 from pose_animate.densepose.h36m import H36M_TO_BODY25  # noqa: E402
-from pose_animate.formats import list_frames, read_openpose_folder  # noqa: E402
-from pose_animate.frames import extract_frames  # noqa: E402
+from pose_animate.core.formats import list_frames, read_openpose_folder  # noqa: E402
+from pose_animate.frames.extract import extract_frames  # noqa: E402
 from pose_animate.keypoints.detect import detect_folder  # noqa: E402
 from pose_animate.keypoints.mapping import coco17_to_body25  # noqa: E402
 from pose_animate.keypoints.mediapipe_backend import MediapipeBackend  # noqa: E402

@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.body import N_BODY  # noqa: E402
-from pose_animate.config import CONFIG_SCHEMA  # noqa: E402
+from pose_animate.core.body import N_BODY  # noqa: E402
+from pose_animate.core.config import CONFIG_SCHEMA  # noqa: E402
 from pose_animate.keypoints.mapping import coco17_to_body25  # noqa: E402
-from pose_animate.masks import MaskRefiner, iou  # noqa: E402
+from pose_animate.appearance.masks import MaskRefiner, iou  # noqa: E402
 
 def coco_to_body25(kps) -> np.ndarray:
     """A COCO annotation's 17 keypoints as BODY_25 (labelled points get confidence 1)."""
@@ -63,7 +63,7 @@ def h36m_cases(root: Path):
 
 def synth_cases(n_frames: int):
     from pose_animate.synth import write_demo
-    from pose_animate.formats import read_openpose_folder
+    from pose_animate.core.formats import read_openpose_folder
 
     out = Path(tempfile.mkdtemp(prefix="bench_masks_"))
     write_demo(out, seed=0, n_frames=n_frames, size=256, fps=12)

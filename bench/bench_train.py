@@ -23,10 +23,10 @@ os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 import torch
 
-from pose_animate.config import validate_config
-from pose_animate.models import pix2pixhd
-from pose_animate.models.posemap import input_channels
-from pose_animate.train import Trainer, pick_device
+from pose_animate.core.config import validate_config
+from pose_animate.renderers.edn import model as pix2pixhd
+from pose_animate.renderers.posemap import input_channels
+from pose_animate.renderers.engine import Trainer, pick_device
 
 
 def synthetic_batch(batch: int, cond_ch: int, hw, seed: int = 0) -> dict:

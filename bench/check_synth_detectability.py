@@ -18,8 +18,8 @@ import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pose_animate.config import load_config  # noqa: E402
-from pose_animate.formats import read_openpose_folder  # noqa: E402
+from pose_animate.core.config import load_config  # noqa: E402
+from pose_animate.core.formats import read_openpose_folder  # noqa: E402
 from pose_animate.synth import write_demo  # noqa: E402
 from pose_animate.synth.detectability import detect_mediapipe, detection_stats  # noqa: E402
 

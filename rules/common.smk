@@ -7,8 +7,8 @@ import sys
 sys.path.insert(0, workflow.basedir)
 
 from snakemake.exceptions import WorkflowError
-from pose_animate.config import validate_config, load_subjects
-from pose_animate.errors import PoseAnimateError
+from pose_animate.core.config import validate_config, load_subjects
+from pose_animate.core.errors import PoseAnimateError
 
 try:
     validate_config(config, source=", ".join(map(str, workflow.configfiles)))

@@ -6,8 +6,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pose_animate.body import BODY_25_LIMBS, J, N_POINTS
-from pose_animate.formats import frame_name, write_image, write_iuv, write_openpose
+from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS
+from pose_animate.core.formats import frame_name, write_image, write_iuv, write_openpose
 
 
 def stick_pose(t: int, n: int, size: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 import pytest
 
-from pose_animate.atomic import atomic_dir, atomic_file
+from pose_animate.core.atomic import atomic_dir, atomic_file
 
 
 def test_atomic_dir_appears_only_when_complete(tmp_path):

@@ -2,10 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_animate.background import (build_plate, inpaint_holes, masked_median,
+from pose_animate.appearance.background import (build_plate, inpaint_holes, masked_median,
                                      plate_qa_picture, write_plate)
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import read_image, read_json, write_image
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import read_image, read_json, write_image
 
 
 def scene(size=96, seed=0):

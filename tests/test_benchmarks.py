@@ -1,4 +1,4 @@
-from pose_animate.benchmarks import collect, main, summarise
+from pose_animate.core.benchmarks import collect, main, summarise
 
 
 def _bench(folder, rule, job, seconds, rss):

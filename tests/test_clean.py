@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from pose_animate.body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
-from pose_animate.clean import (clean_folder, clean_sequence, fill_gaps, lag_frames,
+from pose_animate.core.body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
+from pose_animate.clean.filters import (clean_folder, clean_sequence, fill_gaps, lag_frames,
                                 local_polynomial, one_euro, prepare, repair_swaps, second_difference_jitter,
                                 sequence_scale, smooth, valid_mask)
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import read_json, read_openpose, read_openpose_folder, write_openpose_folder
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import read_json, read_openpose, read_openpose_folder, write_openpose_folder
 
 
 def moving_person(n_frames=80, seed=0) -> np.ndarray:

@@ -4,8 +4,8 @@ import sys
 import pytest
 import yaml
 
-from pose_animate.config import REPO, load_subjects, validate_config
-from pose_animate.errors import PoseAnimateError
+from pose_animate.core.config import REPO, load_subjects, validate_config
+from pose_animate.core.errors import PoseAnimateError
 
 
 def test_shipped_config_is_valid_and_defaults_are_filled():

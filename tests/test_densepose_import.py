@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from pose_animate.densepose.import_dump import import_dump, import_iuv_folder, load_dump
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import frame_name, read_iuv, write_image, write_iuv
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import frame_name, read_iuv, write_image, write_iuv
 
 
 @pytest.fixture

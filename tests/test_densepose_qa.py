@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from pose_animate.body import PART
+from pose_animate.core.body import PART
 from pose_animate.densepose.qa import (PART_COLORS, atlas_picture, iuv_overlay, iuv_sheet,
                                        pick_frames, rerender_sheet)
-from pose_animate.formats import frame_name, write_image, write_iuv
-from pose_animate.texture import ATLAS_SHAPE
+from pose_animate.core.formats import frame_name, write_image, write_iuv
+from pose_animate.densepose.texture import ATLAS_SHAPE
 
 
 def test_overlay_colours_parts_and_draws_the_v_axis():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pose_animate.body import J, N_POINTS, PART
+from pose_animate.core.body import J, N_POINTS, PART
 from pose_animate.densepose.metrics import iuv_agreement
 from pose_animate.densepose.skeleton import SkeletonIUV, facing_score, skeleton_iuv
 

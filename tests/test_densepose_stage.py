@@ -5,8 +5,8 @@ import pytest
 
 from pose_animate.densepose.metrics import iuv_agreement
 from pose_animate.densepose.stage import densepose_folder
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import frame_name, read_iuv, write_image, write_iuv, write_openpose
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import frame_name, read_iuv, write_image, write_iuv, write_openpose
 
 
 @pytest.fixture(scope="module")

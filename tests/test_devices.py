@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from pose_animate.devices import allocate_gpu, visible_gpus
-from pose_animate.errors import PoseAnimateError
+from pose_animate.core.devices import allocate_gpu, visible_gpus
+from pose_animate.core.errors import PoseAnimateError
 
 
 def test_concurrent_jobs_get_distinct_devices(tmp_path):
@@ -29,7 +29,7 @@ def test_another_process_holding_a_device_is_respected(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\n"
-         "from pose_animate.devices import allocate_gpu\n"
+         "from pose_animate.core.devices import allocate_gpu\n"
          f"with allocate_gpu(['0', '1'], {str(tmp_path)!r}, environ={{}}) as d:\n"
          "    print(d, flush=True)\n"
          "    time.sleep(30)\n"],

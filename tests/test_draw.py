@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from pose_animate.body import BODY_25_COLORS, BODY_25_LIMBS, FACE, HAND_LEFT, J, empty_person
-from pose_animate.draw import contact_sheet, draw_skeleton, evenly_spaced, line_width
+from pose_animate.core.body import BODY_25_COLORS, BODY_25_LIMBS, FACE, HAND_LEFT, J, empty_person
+from pose_animate.core.draw import contact_sheet, draw_skeleton, evenly_spaced, line_width
 
 
 def _bgr(rgb):

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from pose_animate.body import J, N_POINTS, body_height_px
-from pose_animate.config import validate_config
-from pose_animate.evaluate import (evaluate, image_metrics, keypoint_error, nearest_neighbour,
+from pose_animate.core.body import J, N_POINTS, body_height_px
+from pose_animate.core.config import validate_config
+from pose_animate.renderers.evaluate import (evaluate, image_metrics, keypoint_error, nearest_neighbour,
                                    pose_distance)
-from pose_animate.train import train
+from pose_animate.renderers.engine import train
 from stick_figure import make_subject_folder, stick_pose
 
 

@@ -2,10 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_animate.errors import PoseAnimateError
-from pose_animate.flow import (compute_flow_folder, consistency_mask, endpoint_error,
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.appearance.flow import (compute_flow_folder, consistency_mask, endpoint_error,
                                flow_qa_sheet, flow_to_color, make_estimator)
-from pose_animate.formats import read_flo, write_flo, write_image
+from pose_animate.core.formats import read_flo, write_flo, write_image
 
 
 def textured(size=96, seed=0):

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from pose_animate import formats
-from pose_animate.body import N_POINTS
-from pose_animate.errors import PoseAnimateError
+from pose_animate.core import formats
+from pose_animate.core.body import N_POINTS
+from pose_animate.core.errors import PoseAnimateError
 
 
 def _person(seed=0):

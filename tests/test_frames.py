@@ -7,12 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import list_frames, read_image, read_openpose_folder
-from pose_animate.frames import (_keyframe_times, _Prefetch, center_square, crop_plan,
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import list_frames, read_image, read_openpose_folder
+from pose_animate.frames.extract import (_keyframe_times, _Prefetch, center_square, crop_plan,
                                  crop_qa_sheet, extract_frames, frame_source_indices,
                                  person_square, probe, sample_frames, source_to_frame)
-from pose_animate.videoio import ffmpeg_exe, write_video
+from pose_animate.core.videoio import ffmpeg_exe, write_video
 
 
 def ffmpeg(*args):

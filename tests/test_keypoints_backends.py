@@ -6,8 +6,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from pose_animate.body import FACE, HAND_RIGHT, J
-from pose_animate.errors import PoseAnimateError
+from pose_animate.core.body import FACE, HAND_RIGHT, J
+from pose_animate.core.errors import PoseAnimateError
 from pose_animate.keypoints.detect import make_backend
 from pose_animate.keypoints.mediapipe_backend import MediapipeBackend
 from pose_animate.keypoints.mmpose_backend import instances_to_openpose

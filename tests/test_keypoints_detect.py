@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_animate.body import FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import keypoints_name, read_json, read_openpose, read_openpose_folder
+from pose_animate.core.body import FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import keypoints_name, read_json, read_openpose, read_openpose_folder
 from pose_animate.keypoints.detect import SubjectFollower, detect_folder
 from pose_animate.keypoints.mediapipe_backend import MediapipeBackend
 from pose_animate.keypoints.stage import run_keypoints

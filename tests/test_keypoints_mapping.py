@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from pose_animate.body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
+from pose_animate.core.body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
 from pose_animate.keypoints.mapping import (
     BODY_LAYOUTS, FACE_MESH_TO_IBUG68, coco17_to_body25, face_mesh_to_face70,
     halpe26_to_body25, mediapipe_pose_to_body25, wholebody_to_openpose)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pose_animate.body import N_BODY, empty_person
+from pose_animate.core.body import N_BODY, empty_person
 from pose_animate.keypoints.track import (Box, Track, follow_most_prominent, keypoint_box,
                                           prominence)
 

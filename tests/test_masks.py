@@ -4,11 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_animate.body import J, N_BODY, N_POINTS
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import read_image, write_image, write_openpose_folder
-from pose_animate.frameseq import FrameSequence
-from pose_animate.masks import (MaskRefiner, compute_mask_folder, fill_small_holes,
+from pose_animate.core.body import J, N_BODY, N_POINTS
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import read_image, write_image, write_openpose_folder
+from pose_animate.core.frameseq import FrameSequence
+from pose_animate.appearance.masks import (MaskRefiner, compute_mask_folder, fill_small_holes,
                                 import_mask_folder, iou, keep_person_components,
                                 mask_qa_sheet, person_box, skeleton_support)
 

@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from pose_animate.body import BODY_25_LIMBS, FACE, HAND_LEFT, J, N_POINTS
-from pose_animate.errors import PoseAnimateError
-from pose_animate.models import pix2pixhd
-from pose_animate.models.posemap import (POSE_CHANNELS, draw_pose, input_channels, model_size,
+from pose_animate.core.body import BODY_25_LIMBS, FACE, HAND_LEFT, J, N_POINTS
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.renderers.edn import model as pix2pixhd
+from pose_animate.renderers.posemap import (POSE_CHANNELS, draw_pose, input_channels, model_size,
                                          image_to_tensor_layout, tensor_layout_to_image)
 
 TINY = pix2pixhd.PRESETS["tiny"]

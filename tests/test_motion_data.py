@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from pose_animate.body import J
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import write_openpose_folder
-from pose_animate.motion_data import (SHARED_JOINTS, make_pairs, read_clean_sequences,
+from pose_animate.core.body import J
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import write_openpose_folder
+from pose_animate.clean.motion_data import (SHARED_JOINTS, make_pairs, read_clean_sequences,
                                       read_penn_action, read_videopose3d_pairs, split_by_clip)
-from pose_animate.motion_net import PENN_JOINTS
+from pose_animate.clean.motion_net import PENN_JOINTS
 
 
 def write_videopose3d(path, layout_offset, n_frames=(30, 20), three=False):

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from pose_animate.clean import clean_sequence
-from pose_animate.errors import PoseAnimateError
-from pose_animate.motion_data import make_pairs
-from pose_animate.motion_net import (NetConfig, MotionNet, load_motion_net, save_motion_net)
-from pose_animate.motion_train import evaluate, train_motion_net
-from pose_animate.noise import NoiseModel
+from pose_animate.clean.filters import clean_sequence
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.clean.motion_data import make_pairs
+from pose_animate.clean.motion_net import (NetConfig, MotionNet, load_motion_net, save_motion_net)
+from pose_animate.clean.motion_train import evaluate, train_motion_net
+from pose_animate.clean.noise import NoiseModel
 
 JOINTS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 
@@ -112,9 +112,9 @@ def test_cleaning_uses_the_net_for_its_joints_only(trained):
 
 
 def test_train_from_config_on_openpose_folders(tmp_path):
-    from pose_animate.config import load_config
-    from pose_animate.formats import read_json, write_openpose_folder
-    from pose_animate.motion_train import train_from_config
+    from pose_animate.core.config import load_config
+    from pose_animate.core.formats import read_json, write_openpose_folder
+    from pose_animate.clean.motion_train import train_from_config
 
     for k, clip in enumerate(dancing(3, 40)):
         seq = np.zeros((40, 137, 3), np.float32)

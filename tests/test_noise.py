@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from pose_animate.body import J
-from pose_animate.clean import second_difference_jitter, sequence_scale
-from pose_animate.formats import read_openpose
-from pose_animate.noise import NoiseModel, apply_noise
+from pose_animate.core.body import J
+from pose_animate.clean.filters import second_difference_jitter, sequence_scale
+from pose_animate.core.formats import read_openpose
+from pose_animate.clean.noise import NoiseModel, apply_noise
 
 QUIET = dict(jitter=0.0, drift=0.0, drop_rate=0.0, swap_rate=0.0, outlier_rate=0.0)
 

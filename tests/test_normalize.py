@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from pose_animate.body import BODY_25_LIMBS, J, N_POINTS, body_height_px
-from pose_animate.clean_qa import normalization_plot
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import read_json, read_openpose_folder, write_openpose_folder
-from pose_animate.normalize import (ankle_statistics, bone_ratios, foot_positions,
+from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS, body_height_px
+from pose_animate.clean.qa import normalization_plot
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import read_json, read_openpose_folder, write_openpose_folder
+from pose_animate.clean.normalize import (ankle_statistics, bone_ratios, foot_positions,
                                     normalize_folder, normalize_pair, retarget_bones)
 
 

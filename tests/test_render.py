@@ -6,12 +6,12 @@ import av
 import numpy as np
 import pytest
 
-from pose_animate.body import N_POINTS
-from pose_animate.config import validate_config
-from pose_animate.errors import PoseAnimateError
-from pose_animate.models.posemap import tensor_layout_to_image
-from pose_animate.render import Renderer, fill_missing, render_driving, subject_fps
-from pose_animate.train import train
+from pose_animate.core.body import N_POINTS
+from pose_animate.core.config import validate_config
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.renderers.posemap import tensor_layout_to_image
+from pose_animate.renderers.render import Renderer, fill_missing, render_driving, subject_fps
+from pose_animate.renderers.engine import train
 from stick_figure import make_subject_folder, stick_pose
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import yaml
 
-from pose_animate.body import BODY, FACE, HAND_LEFT, HAND_RIGHT, J, PART
-from pose_animate.formats import (read_flo, read_image, read_iuv, read_json,
+from pose_animate.core.body import BODY, FACE, HAND_LEFT, HAND_RIGHT, J, PART
+from pose_animate.core.formats import (read_flo, read_image, read_iuv, read_json,
                                   read_openpose_folder, write_iuv)
 from pose_animate.synth import DEFAULTS, Scene, render_sequence, write_demo
 from pose_animate.synth import demo as demo_module
-from pose_animate.texture import rerender
+from pose_animate.densepose.texture import rerender
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ re-rendering, checked on the demo figure whose atlas is known."""
 import numpy as np
 import pytest
 
-from pose_animate.body import PART
-from pose_animate.formats import frame_name, read_image, write_image, write_iuv
-from pose_animate.texture import (ATLAS_SHAPE, TextureAccumulator, _pixel_weights, build_texture,
+from pose_animate.core.body import PART
+from pose_animate.core.formats import frame_name, read_image, write_image, write_iuv
+from pose_animate.densepose.texture import (ATLAS_SHAPE, TextureAccumulator, _pixel_weights, build_texture,
                                   fill_holes, person_psnr, rerender, texel_index, tile_origin,
                                   twin_part)
 
@@ -108,7 +108,7 @@ def test_build_texture_writes_jpeg_and_measures_rerender(demo, tmp_path):
 
 
 def test_mismatched_or_missing_iuv_is_a_clear_error(demo, tmp_path):
-    from pose_animate.errors import PoseAnimateError
+    from pose_animate.core.errors import PoseAnimateError
 
     root, _, _ = demo
     frames = tmp_path / "frames"

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from pose_animate.config import validate_config
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import write_openpose
-from pose_animate.train import (PairDataset, SubjectData, autocast_dtype, heldout_start,
+from pose_animate.core.config import validate_config
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import write_openpose
+from pose_animate.renderers.engine import (PairDataset, SubjectData, autocast_dtype, heldout_start,
                                 latest_checkpoint, load_checkpoint, train)
 from stick_figure import make_subject_folder, stick_pose
 
@@ -55,7 +55,7 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(subject, tmp_path
     straight = tmp_path / "straight"
     train(subject, straight / "model.pt", straight, cfg)
 
-    from pose_animate import train as train_module
+    from pose_animate.renderers import engine as train_module
     real_step, calls = train_module.Trainer.step, []
 
     def dies_at_step_5(self, batch):
@@ -103,7 +103,7 @@ def test_bad_dataset_folders_are_named_with_the_fix(tmp_path):
 
 
 def test_gpu_out_of_memory_names_the_setting_to_lower(subject, tmp_path, monkeypatch):
-    from pose_animate import train as train_module
+    from pose_animate.renderers import engine as train_module
 
     def out_of_memory(self, batch):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

@@ -2,7 +2,7 @@ import av
 import numpy as np
 import pytest
 
-from pose_animate.videoio import write_video
+from pose_animate.core.videoio import write_video
 
 
 def test_write_video_streams_frames_and_pads_odd_sizes(tmp_path):

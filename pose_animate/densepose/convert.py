@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..body import N_PARTS
+from ..core.body import N_PARTS
 
 
 def _as_tensor(x) -> torch.Tensor:

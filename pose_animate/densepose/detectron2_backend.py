@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PoseAnimateError
+from ..core.errors import PoseAnimateError
 from .convert import chart_output_to_result, paste, select_person
 
 INSTALL_FIX = ("install detectron2 and its DensePose project (pip install "

@@ -15,7 +15,7 @@ H36M's 17 joints (mmpose order): 0 pelvis, 1-3 right hip/knee/ankle, 4-6 left hi
 
 import numpy as np
 
-from ..body import J, N_POINTS, PART
+from ..core.body import J, N_POINTS, PART
 
 H36M_TO_BODY25 = {"MidHip": 0, "RHip": 1, "RKnee": 2, "RAnkle": 3, "LHip": 4, "LKnee": 5,
                   "LAnkle": 6, "Neck": 8, "LShoulder": 11, "LElbow": 12, "LWrist": 13,

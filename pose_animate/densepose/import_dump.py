@@ -17,9 +17,9 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from ..errors import PoseAnimateError
-from ..formats import frame_name, list_images, natural_key, read_image, read_iuv, write_iuv
-from ..runlog import log, progress
+from ..core.errors import PoseAnimateError
+from ..core.formats import frame_name, list_images, natural_key, read_image, read_iuv, write_iuv
+from ..core.runlog import log, progress
 from .convert import (decode_compressed, decode_quantized, paste, result_to_box_size,
                       select_person)
 

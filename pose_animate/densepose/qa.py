@@ -6,10 +6,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..body import DENSEPOSE_PARTS, N_PARTS
-from ..draw import evenly_spaced as pick_frames
-from ..formats import read_image, read_iuv
-from ..texture import TILE, rerender, tile_origin
+from ..core.body import DENSEPOSE_PARTS, N_PARTS
+from ..core.draw import evenly_spaced as pick_frames
+from ..core.formats import read_image, read_iuv
+from .texture import TILE, rerender, tile_origin
 
 
 def _part_colors() -> np.ndarray:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..body import BODY, HAND_LEFT, HAND_RIGHT, J, PART
+from ..core.body import BODY, HAND_LEFT, HAND_RIGHT, J, PART
 
 MIN_CONF = 0.05
 

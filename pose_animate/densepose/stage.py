@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..atomic import atomic_dir
-from ..errors import PoseAnimateError
-from ..formats import frame_name, list_frames, read_image, read_openpose_folder, write_iuv
-from ..runlog import log, progress
+from ..core.atomic import atomic_dir
+from ..core.errors import PoseAnimateError
+from ..core.formats import frame_name, list_frames, read_image, read_openpose_folder, write_iuv
+from ..core.runlog import log, progress
 
 BACKENDS = ("skeleton", "detectron2", "import")
 

@@ -10,9 +10,9 @@ Backends that see everyone (mmpose) give all people per frame to `follow_most_pr
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ..errors import PoseAnimateError
-from ..formats import list_frames, read_image
-from ..runlog import log, progress
+from ..core.errors import PoseAnimateError
+from ..core.formats import list_frames, read_image
+from ..core.runlog import log, progress
 from .output import KeypointsWriter, write_followed
 from .track import Track, keypoint_box
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PoseAnimateError
-from ..runlog import log
+from ..core.errors import PoseAnimateError
+from ..core.runlog import log
 from .mapping import BODY_LAYOUTS
 from .output import write_imported
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PoseAnimateError
-from ..formats import natural_key, read_openpose
+from ..core.errors import PoseAnimateError
+from ..core.formats import natural_key, read_openpose
 from .output import write_imported
 
 

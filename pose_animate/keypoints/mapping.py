@@ -19,7 +19,7 @@ Derived points (documented because they are not in the source layouts):
 
 import numpy as np
 
-from ..body import FACE, HAND_LEFT, HAND_RIGHT, J, empty_person
+from ..core.body import FACE, HAND_LEFT, HAND_RIGHT, J, empty_person
 
 # ---- mediapipe pose (33 landmarks) ---------------------------------------------------------
 # BODY_25 name -> mediapipe pose landmark index.

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..body import FACE, HAND_LEFT, HAND_RIGHT
-from ..errors import PoseAnimateError
+from ..core.body import FACE, HAND_LEFT, HAND_RIGHT
+from ..core.errors import PoseAnimateError
 from .mapping import face_mesh_to_face70, mediapipe_pose_to_body25
 from .track import Box
 

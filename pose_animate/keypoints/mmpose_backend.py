@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PoseAnimateError
+from ..core.errors import PoseAnimateError
 from .mapping import wholebody_to_openpose
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_dir
-from ..body import BODY
-from ..errors import PoseAnimateError
-from ..formats import keypoints_name, openpose_dict
-from ..runlog import log
+from ..core.atomic import atomic_dir
+from ..core.body import BODY
+from ..core.errors import PoseAnimateError
+from ..core.formats import keypoints_name, openpose_dict
+from ..core.runlog import log
 from .track import follow_most_prominent
 
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import cv2
 
-from ..draw import contact_sheet, draw_skeleton, evenly_spaced
-from ..errors import PoseAnimateError
-from ..formats import keypoints_name, list_frames, read_image, read_openpose, write_image
-from ..runlog import progress
-from ..videoio import VideoWriter
+from ..core.draw import contact_sheet, draw_skeleton, evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import keypoints_name, list_frames, read_image, read_openpose, write_image
+from ..core.runlog import progress
+from ..core.videoio import VideoWriter
 
 
 def _pairs(frames_dir, keypoints_dir, subject=None):

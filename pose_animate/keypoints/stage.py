@@ -6,8 +6,8 @@ pixels, the subject only, empty `people` where nobody was found) and the stage r
 
 from pathlib import Path
 
-from ..errors import PoseAnimateError
-from ..formats import list_frames, read_image, read_json, write_json
+from ..core.errors import PoseAnimateError
+from ..core.formats import list_frames, read_image, read_json, write_json
 from .detect import detect_folder
 from .import_alphapose import import_alphapose_file
 from .import_openpose import import_openpose_folder
@@ -28,7 +28,7 @@ def run_keypoints(frames_dir, frames_record, out_dir, record_path, cfg: dict, so
 def import_keypoints(source, frames_dir, frames_record: dict, out_dir,
                      subject: str | None = None) -> dict:
     """Import through the frames stage's frame selection, crop and resize (its record)."""
-    from ..frames import frame_source_indices, source_to_frame
+    from ..frames.extract import frame_source_indices, source_to_frame
 
     frames = list_frames(frames_dir)
     source_frames = [int(s) for s in frame_source_indices(frames_record)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..body import BODY
+from ..core.body import BODY
 
 
 @dataclass(frozen=True)

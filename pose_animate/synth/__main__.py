@@ -2,7 +2,7 @@
 
 import argparse
 
-from ..runlog import to_log
+from ..core.runlog import to_log
 from . import DEFAULTS, write_demo
 from .motion import STYLES
 

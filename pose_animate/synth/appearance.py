@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..texture import ATLAS_SHAPE, TILE, tile_origin
+from ..densepose.texture import ATLAS_SHAPE, TILE, tile_origin
 from .figure import (EYE, BROW_Y, FACE_HALF_WIDTH, MOUTH, NOSTRIL_Y, Body, PartShape,
                      head_regions, torso_half_width)
 

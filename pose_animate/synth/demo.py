@@ -3,11 +3,11 @@
 import time
 from pathlib import Path
 
-from ..atomic import atomic_dir
-from ..formats import (frame_name, keypoints_name, write_flo, write_image, write_iuv,
+from ..core.atomic import atomic_dir
+from ..core.formats import (frame_name, keypoints_name, write_flo, write_image, write_iuv,
                        write_json, write_openpose)
-from ..runlog import log, progress
-from ..videoio import VideoWriter
+from ..core.runlog import log, progress
+from ..core.videoio import VideoWriter
 from .sequence import Scene, scene_frames
 
 TRUTH_FOLDERS = ("frames", "keypoints", "mask", "iuv", "flow", "flow_inv")

@@ -8,7 +8,7 @@ stage.
 
 import numpy as np
 
-from ..body import J, body_height_px
+from ..core.body import J, body_height_px
 
 # BODY_25 joint -> mediapipe Pose landmark (mediapipe's "left" is the person's left too)
 MEDIAPIPE_OF = {"Nose": 0, "LShoulder": 11, "RShoulder": 12, "LElbow": 13, "RElbow": 14,

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..body import PART
+from ..core.body import PART
 
 # Lengths as fractions of the figure's height (sole to crown) before the multipliers; the
 # body is rescaled afterwards so that sole to crown is exactly the requested height.

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
+from ..core.body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
 from .figure import Body, PartShape, face_landmarks_xy, foot_points, hand_landmarks_sc
 from .motion import rot90
 

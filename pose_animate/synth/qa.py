@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 
 from ..densepose.qa import iuv_overlay
-from ..draw import contact_sheet, draw_skeleton, evenly_spaced
-from ..flow import flow_to_color
-from ..formats import (frame_name, keypoints_name, list_frames, read_flo, read_image, read_iuv,
+from ..core.draw import contact_sheet, draw_skeleton, evenly_spaced
+from ..appearance.flow import flow_to_color
+from ..core.formats import (frame_name, keypoints_name, list_frames, read_flo, read_image, read_iuv,
                        read_openpose, write_image)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..texture import rerender
+from ..densepose.texture import rerender
 from .appearance import make_appearance, make_atlas, make_background
 from .figure import make_body, part_shapes
 from .motion import STYLES, make_motion, skeleton

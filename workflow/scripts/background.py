@@ -1,5 +1,5 @@
-from pose_animate.background import plate_qa_picture, write_plate
-from pose_animate.runlog import to_log
+from pose_animate.appearance.background import plate_qa_picture, write_plate
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     write_plate(snakemake.input.frames, snakemake.input.masks, snakemake.output.plate,

@@ -1,14 +1,14 @@
-from pose_animate.clean import clean_folder
-from pose_animate.clean_qa import overlay_video, trajectory_plot
-from pose_animate.errors import PoseAnimateError
-from pose_animate.formats import read_json, read_openpose_folder
-from pose_animate.runlog import to_log
+from pose_animate.clean.filters import clean_folder
+from pose_animate.clean.qa import overlay_video, trajectory_plot
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import read_json, read_openpose_folder
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     subject = snakemake.wildcards.subject
     net = None
     if snakemake.params.checkpoint:
-        from pose_animate.motion_net import load_motion_net
+        from pose_animate.clean.motion_net import load_motion_net
 
         try:
             net = load_motion_net(snakemake.params.checkpoint)

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from pose_animate.formats import read_json, write_json
-from pose_animate.runlog import to_log
+from pose_animate.core.formats import read_json, write_json
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     meta = {"subject": snakemake.wildcards.subject}

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pose_animate.runlog import to_log
+from pose_animate.core.runlog import to_log
 from pose_animate.synth import write_demo
 from pose_animate.synth.qa import truth_sheet
 

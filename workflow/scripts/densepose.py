@@ -1,7 +1,7 @@
 from pose_animate.densepose.qa import iuv_sheet
 from pose_animate.densepose.stage import densepose_folder
-from pose_animate.formats import list_frames, write_image, write_json
-from pose_animate.runlog import to_log
+from pose_animate.core.formats import list_frames, write_image, write_json
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     cfg = snakemake.params.cfg

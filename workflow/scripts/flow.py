@@ -1,7 +1,7 @@
 import cv2
 
-from pose_animate.flow import compute_flow_folder, flow_qa_sheet
-from pose_animate.runlog import to_log
+from pose_animate.appearance.flow import compute_flow_folder, flow_qa_sheet
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     cv2.setNumThreads(1)  # parallel over frame pairs instead (see compute_flow_folder)

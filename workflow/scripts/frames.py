@@ -1,6 +1,6 @@
-from pose_animate.formats import write_json
-from pose_animate.frames import crop_qa_sheet, extract_frames
-from pose_animate.runlog import to_log
+from pose_animate.core.formats import write_json
+from pose_animate.frames.extract import crop_qa_sheet, extract_frames
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     record = extract_frames(snakemake.input.video, snakemake.output.frames,

@@ -1,7 +1,7 @@
-from pose_animate.formats import read_json
+from pose_animate.core.formats import read_json
 from pose_animate.keypoints.qa import keypoints_overlay, keypoints_sheet
 from pose_animate.keypoints.stage import run_keypoints
-from pose_animate.runlog import to_log
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     subject = snakemake.wildcards.subject

@@ -1,5 +1,5 @@
-from pose_animate.masks import compute_mask_folder, mask_qa_sheet
-from pose_animate.runlog import to_log
+from pose_animate.appearance.masks import compute_mask_folder, mask_qa_sheet
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     settings = dict(snakemake.params.cfg)

@@ -1,6 +1,6 @@
-from pose_animate.clean_qa import normalization_plot
-from pose_animate.normalize import normalize_folder
-from pose_animate.runlog import to_log
+from pose_animate.clean.qa import normalization_plot
+from pose_animate.clean.normalize import normalize_folder
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     target, driving = snakemake.wildcards.target, snakemake.wildcards.driving

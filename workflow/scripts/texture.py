@@ -1,7 +1,7 @@
 from pose_animate.densepose.qa import atlas_picture, rerender_sheet
-from pose_animate.formats import list_frames, read_image, write_image, write_json
-from pose_animate.runlog import to_log
-from pose_animate.texture import build_texture
+from pose_animate.core.formats import list_frames, read_image, write_image, write_json
+from pose_animate.core.runlog import to_log
+from pose_animate.densepose.texture import build_texture
 
 with to_log(snakemake.log[0]):
     cfg = snakemake.params.cfg

@@ -6,10 +6,10 @@ import os
 # busy processes).
 os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
-from pose_animate.devices import allocate_gpu
-from pose_animate.formats import write_json
-from pose_animate.runlog import to_log
-from pose_animate.train import train
+from pose_animate.core.devices import allocate_gpu
+from pose_animate.core.formats import write_json
+from pose_animate.core.runlog import to_log
+from pose_animate.renderers.engine import train
 
 with to_log(snakemake.log[0]):
     with allocate_gpu():

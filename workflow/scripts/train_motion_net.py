@@ -1,7 +1,7 @@
 import torch
 
-from pose_animate.motion_train import train_from_config
-from pose_animate.runlog import to_log
+from pose_animate.clean.motion_train import train_from_config
+from pose_animate.core.runlog import to_log
 
 with to_log(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import PoseAnimateError
+from ...core.errors import PoseAnimateError
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ face and hands move with the nose and wrists.
 
 import numpy as np
 
-from .atomic import atomic_dir
-from .body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
-from .clean import _quiet_nan, sequence_scale
-from .errors import PoseAnimateError
-from .formats import read_openpose_folder, write_json, write_openpose_folder
-from .runlog import log
+from ..core.atomic import atomic_dir
+from ..core.body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
+from .filters import _quiet_nan, sequence_scale
+from ..core.errors import PoseAnimateError
+from ..core.formats import read_openpose_folder, write_json, write_openpose_folder
+from ..core.runlog import log
 
 ANKLES = [J["RAnkle"], J["LAnkle"]]
 HIPS = [J["MidHip"], J["RHip"], J["LHip"]]

@@ -14,7 +14,7 @@ resolution), so points are scaled per axis.
 import cv2
 import numpy as np
 
-from ..body import BODY, BODY_25_LIMBS, FACE, FACE_LIMBS, HAND_LEFT, HAND_LIMBS, HAND_RIGHT
+from ..core.body import BODY, BODY_25_LIMBS, FACE, FACE_LIMBS, HAND_LEFT, HAND_LIMBS, HAND_RIGHT
 
 POSE_CHANNELS = len(BODY_25_LIMBS) + 3
 MIN_CONF = 0.05

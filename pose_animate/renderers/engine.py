@@ -22,14 +22,14 @@ import cv2
 import numpy as np
 import torch
 
-from .atomic import atomic_file
-from .errors import PoseAnimateError
-from .formats import read_image, read_iuv, read_openpose_folder, write_image
-from .frameseq import FrameSequence
-from .models import pix2pixhd
-from .models.posemap import (POSE_CHANNELS, draw_pose, image_to_tensor_layout, input_channels,
+from ..core.atomic import atomic_file
+from ..core.errors import PoseAnimateError
+from ..core.formats import read_image, read_iuv, read_openpose_folder, write_image
+from ..core.frameseq import FrameSequence
+from .edn import model as pix2pixhd
+from .posemap import (POSE_CHANNELS, draw_pose, image_to_tensor_layout, input_channels,
                              iuv_channels, model_size, tensor_layout_to_image)
-from .runlog import log, progress
+from ..core.runlog import log, progress
 
 CHECKPOINT_FORMAT = 1
 LOSS_NAMES = ["G_l1", "G_gan", "G_feat", "G_temporal", "G_vgg", "D_real", "D_fake", "DT"]

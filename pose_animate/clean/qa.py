@@ -14,12 +14,12 @@ import cv2  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .atomic import atomic_file  # noqa: E402
-from .body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J  # noqa: E402
-from .draw import draw_skeleton, evenly_spaced  # noqa: E402
-from .formats import list_frames, read_image  # noqa: E402
+from ..core.atomic import atomic_file  # noqa: E402
+from ..core.body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J  # noqa: E402
+from ..core.draw import draw_skeleton, evenly_spaced  # noqa: E402
+from ..core.formats import list_frames, read_image  # noqa: E402
 from .normalize import foot_positions  # noqa: E402
-from .videoio import VideoWriter  # noqa: E402
+from ..core.videoio import VideoWriter  # noqa: E402
 
 # (label, point index) shown per group: joints that move most and are seen most.
 TRACKS = {

@@ -11,7 +11,7 @@ import yaml
 
 from .errors import PoseAnimateError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CONFIG_SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SUBJECTS_SCHEMA = REPO / "workflow" / "schemas" / "subjects.schema.yaml"
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

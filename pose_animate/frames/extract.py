@@ -38,13 +38,13 @@ import cv2
 import ffmpeg
 import numpy as np
 
-from .atomic import atomic_dir
-from .draw import contact_sheet, evenly_spaced
-from .errors import PoseAnimateError
-from .formats import list_frames, list_images, read_image, write_image
-from .keypoints.person_box import PersonBoxFinder, union_boxes
-from .runlog import log, progress
-from .videoio import ffmpeg_exe
+from ..core.atomic import atomic_dir
+from ..core.draw import contact_sheet, evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import list_frames, list_images, read_image, write_image
+from .person_box import PersonBoxFinder, union_boxes
+from ..core.runlog import log, progress
+from ..core.videoio import ffmpeg_exe
 
 IMAGE_FOLDER_FPS = 25.0
 PERSON_PASS_LONG_SIDE = 320  # the pose detector sees 224 px anyway; larger only costs time

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clean import SWAP_GROUPS, sequence_scale
+from .filters import SWAP_GROUPS, sequence_scale
 
 
 @dataclass

@@ -17,11 +17,11 @@ import time
 import cv2
 import numpy as np
 
-from .draw import evenly_spaced
-from .errors import PoseAnimateError
-from .formats import list_frames, read_image, read_json, write_image, write_json
-from .frameseq import FrameSequence
-from .runlog import log, progress
+from ..core.draw import evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import list_frames, read_image, read_json, write_image, write_json
+from ..core.frameseq import FrameSequence
+from ..core.runlog import log, progress
 
 _UNSEEN = np.uint16(65535)  # sorts after every 8-bit value
 

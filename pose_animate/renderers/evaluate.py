@@ -18,15 +18,15 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from .atomic import atomic_file
-from .body import BODY, body_height_px
-from .draw import evenly_spaced
-from .errors import PoseAnimateError
-from .formats import write_image
-from .models.posemap import MIN_CONF
+from ..core.atomic import atomic_file
+from ..core.body import BODY, body_height_px
+from ..core.draw import evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import write_image
+from .posemap import MIN_CONF
 from .render import Renderer
-from .runlog import log, progress
-from .train import SubjectData
+from ..core.runlog import log, progress
+from .engine import SubjectData
 
 PSNR_IDENTICAL = 100.0
 METRICS = ["ssim", "psnr", "l1", "l1_mask", "keypoint_px", "keypoint_body_fraction",
@@ -88,7 +88,7 @@ def _summary(rows: list[dict]) -> dict:
 def keypoint_detector(keypoints_cfg: dict):
     """The keypoint stage's backend as the config names it, body only (the metric compares
     BODY_25), as a context manager."""
-    from .keypoints.detect import make_backend
+    from ..keypoints.detect import make_backend
 
     return make_backend({**keypoints_cfg, "face_hands": False})
 

@@ -16,15 +16,15 @@ import cv2
 import numpy as np
 import torch
 
-from .draw import draw_skeleton, evenly_spaced
-from .errors import PoseAnimateError
-from .formats import read_json, read_openpose_folder, write_image
-from .frameseq import FrameSequence
-from .models import pix2pixhd
-from .models.posemap import draw_pose, has_person, tensor_layout_to_image
-from .runlog import log, progress
-from .train import load_checkpoint, pick_device
-from .videoio import VideoWriter
+from ..core.draw import draw_skeleton, evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import read_json, read_openpose_folder, write_image
+from ..core.frameseq import FrameSequence
+from .edn import model as pix2pixhd
+from .posemap import draw_pose, has_person, tensor_layout_to_image
+from ..core.runlog import log, progress
+from .engine import load_checkpoint, pick_device
+from ..core.videoio import VideoWriter
 
 
 class Renderer:

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import correlate1d
 
-from .atomic import atomic_dir
-from .body import BODY, BODY_25_LIMBS, GROUPS, HAND_LEFT, HAND_RIGHT, J, N_BODY
-from .errors import PoseAnimateError
-from .formats import read_openpose_folder, write_json, write_openpose_folder
-from .runlog import log
+from ..core.atomic import atomic_dir
+from ..core.body import BODY, BODY_25_LIMBS, GROUPS, HAND_LEFT, HAND_RIGHT, J, N_BODY
+from ..core.errors import PoseAnimateError
+from ..core.formats import read_openpose_folder, write_json, write_openpose_folder
+from ..core.runlog import log
 
 # Left/right joint chains that detectors confuse as a whole (OpenPose swaps a leg with its foot).
 SWAP_GROUPS = {

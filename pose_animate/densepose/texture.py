@@ -22,10 +22,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .body import DENSEPOSE_PARTS, N_PARTS, PART
-from .errors import PoseAnimateError
-from .formats import list_frames, read_image, read_iuv, write_image
-from .runlog import log, progress
+from ..core.body import DENSEPOSE_PARTS, N_PARTS, PART
+from ..core.errors import PoseAnimateError
+from ..core.formats import list_frames, read_image, read_iuv, write_image
+from ..core.runlog import log, progress
 
 TILE = 200
 ATLAS_ROWS, ATLAS_COLS = 6, 4

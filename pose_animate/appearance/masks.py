@@ -16,14 +16,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_dir
-from .body import BODY, BODY_25_LIMBS
-from .draw import evenly_spaced
-from .errors import PoseAnimateError
-from .formats import frame_name, list_images, read_image, read_openpose_folder, write_image, \
+from ..core.atomic import atomic_dir
+from ..core.body import BODY, BODY_25_LIMBS
+from ..core.draw import evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import frame_name, list_images, read_image, read_openpose_folder, write_image, \
     write_json
-from .frameseq import FrameSequence
-from .runlog import log, progress
+from ..core.frameseq import FrameSequence
+from ..core.runlog import log, progress
 
 MODELS = ("selfie_general", "selfie_landscape", "pose")
 

@@ -20,13 +20,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_dir
-from .draw import evenly_spaced
-from .errors import PoseAnimateError
-from .formats import frame_name, natural_key, read_flo, read_image, write_flo, write_image, \
+from ..core.atomic import atomic_dir
+from ..core.draw import evenly_spaced
+from ..core.errors import PoseAnimateError
+from ..core.formats import frame_name, natural_key, read_flo, read_image, write_flo, write_image, \
     write_json
-from .frameseq import FrameSequence
-from .runlog import log, progress
+from ..core.frameseq import FrameSequence
+from ..core.runlog import log, progress
 
 METHODS = ("dis", "farneback", "deepflow")
 # Binary masks: run-length PNG encoding is fast and small.

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .atomic import atomic_file
-from .clean import sequence_scale
-from .errors import PoseAnimateError
+from ..core.atomic import atomic_file
+from .filters import sequence_scale
+from ..core.errors import PoseAnimateError
 
 CHECKPOINT_FORMAT = "pose_animate.motion_net/2"
 # The 13 joints that Penn Action labels, as BODY_25 indices (head -> Nose).
@@ -123,7 +123,7 @@ def features(seq: np.ndarray, observed: np.ndarray, cfg: NetConfig) -> dict:
     (T, J, K, 2) the normalised filtered trajectories the output mixes, `centre` and `scale`
     to map back to pixels.
     """
-    from .clean import smooth
+    from .filters import smooth
 
     xy = seq[..., :2].astype(np.float64)
     present = seq[..., 2] > 0

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .body import J
-from .clean import prepare
-from .errors import PoseAnimateError
-from .formats import read_openpose_folder
+from ..core.body import J
+from .filters import prepare
+from ..core.errors import PoseAnimateError
+from ..core.formats import read_openpose_folder
 from .motion_net import PENN_JOINTS
 from .noise import NoiseModel, apply_noise
 

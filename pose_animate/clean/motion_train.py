@@ -9,9 +9,9 @@ import time
 import numpy as np
 import torch
 
-from .body import BODY_25_FLIP
+from ..core.body import BODY_25_FLIP
 from .motion_net import MotionNet, NetConfig, centre_and_scale, combine, features, x_features
-from .runlog import log
+from ..core.runlog import log
 
 
 class _Windows:
@@ -123,8 +123,8 @@ def train_from_config(checkpoint, net_cfg: dict, clean_cfg: dict, record_path=No
     """
     from pathlib import Path
 
-    from .errors import PoseAnimateError
-    from .formats import write_json
+    from ..core.errors import PoseAnimateError
+    from ..core.formats import write_json
     from .motion_data import (SHARED_JOINTS, make_pairs, pairs_from_detections,
                               read_clean_sequences, read_videopose3d_pairs, split_by_clip)
     from .motion_net import save_motion_net

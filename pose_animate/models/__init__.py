@@ -1,1 +1,0 @@
-"""Pose-to-video renderers: `pix2pixhd` (the Everybody-Dance-Now family) and its input maps."""
