@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core.draw import evenly_spaced
 from ..core.errors import PoseAnimateError
-from ..core.formats import list_frames, read_image, read_json, write_image, write_json
+from ..core.formats import list_frames, read_image, write_image
 from ..core.frameseq import FrameSequence
 from ..core.runlog import log, progress
 
@@ -86,14 +86,14 @@ def corner_drift(transform: np.ndarray, size) -> float:
     return float(np.linalg.norm(moved[:2] / moved[2] - corners[:2], axis=0).max())
 
 
-def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inpaint="fsr",
+def build_plate(frames, masks, *, dilate=0.02, max_samples=48, inpaint="fsr",
                 max_camera_motion=2.0, on_camera_motion="single_frame"):
     """(plate BGR uint8, inpainted bool (H, W), summary dict) from a frame and a mask folder."""
-    seq = FrameSequence(frames, subject)
+    seq = FrameSequence(frames)
     mask_paths = list_frames(masks)
     if len(mask_paths) != len(seq):
         raise PoseAnimateError(f"{len(mask_paths)} masks for {len(seq)} frames.",
-                               subject=subject, path=masks,
+                               path=masks,
                                fix="rerun the masks stage (snakemake --forcerun masks).")
     n, (h, w) = len(seq), seq.size
     radius = round(dilate * max(h, w))
@@ -111,7 +111,7 @@ def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inp
         mask = read_image(mask_paths[t], cv2.IMREAD_GRAYSCALE)
         if mask.shape != (h, w):
             raise PoseAnimateError(f"mask is {mask.shape[1]}x{mask.shape[0]}, frames are "
-                                   f"{w}x{h}.", subject=subject, path=mask_paths[t],
+                                   f"{w}x{h}.", path=mask_paths[t],
                                    fix="rerun the masks stage (snakemake --forcerun masks).")
         person = cv2.dilate((mask >= 128).astype(np.uint8), kernel).astype(bool)
         total[~person] += frame[~person]
@@ -140,7 +140,7 @@ def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inp
         message = (f"the camera moves (background drifts {drift:.1f} px > "
                    f"{max_camera_motion} px): no clean plate can be built from these frames.")
         if on_camera_motion == "error":
-            raise PoseAnimateError(message, subject=subject, path=frames,
+            raise PoseAnimateError(message, path=frames,
                                    fix="use a video from a static camera, or set "
                                        "background.on_camera_motion: single_frame.")
         log.warning("background: %s Writing the middle frame with the person inpainted.",
@@ -162,29 +162,30 @@ def build_plate(frames, masks, *, subject=None, dilate=0.02, max_samples=48, inp
     return plate, hole, summary
 
 
-def write_plate(frames, masks, plate_path, inpainted_path, record=None, *, subject=None,
-                jpeg_quality=95, **settings) -> dict:
-    """Build the plate and write `bg.jpg`, the inpainted-pixel mask (PNG 0/255) and the record."""
+def write_plate(frames, masks, plate_path, inpainted_path, settings: dict) -> dict:
+    """The background stage: build the plate, write `bg.jpg` and the inpainted-pixel mask
+    (PNG 0/255); return the record. `settings` is the config's `background` section."""
     start = time.perf_counter()
-    plate, hole, summary = build_plate(frames, masks, subject=subject, **settings)
+    plate, hole, summary = build_plate(
+        frames, masks, dilate=settings["dilate"], max_samples=settings["max_samples"],
+        inpaint=settings["inpaint"], max_camera_motion=settings["max_camera_motion"],
+        on_camera_motion=settings["on_camera_motion"])
     write_image(inpainted_path, hole.astype(np.uint8) * 255)
     # Full-resolution chroma (4:4:4): 4:2:0 blurs colour edges (38 vs 23 dB on the test scene).
-    write_image(plate_path, plate, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality,
+    write_image(plate_path, plate, [cv2.IMWRITE_JPEG_QUALITY, settings["jpeg_quality"],
                                     cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
                                     cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
     summary["seconds"] = round(time.perf_counter() - start, 2)
     log.info("background: %s from %d frames, %.1f%% inpainted, camera drift %.1f px",
              summary["method"], summary["frames"], 100 * summary["inpainted_fraction"],
              summary["camera_motion_px"])
-    if record:
-        write_json(record, summary)
     return summary
 
 
-def plate_qa_picture(frames, plate_path, inpainted_path, record, out_path, height=256) -> None:
+def plate_picture(frames, plate_path, inpainted_path, record: dict,
+                  height: int = 256) -> np.ndarray:
     """[middle frame | plate | plate with inpainted pixels tinted red], with the verdict."""
     seq = FrameSequence(frames)
-    summary = read_json(record)
     frame = seq.read(len(seq) // 2)
     plate = read_image(plate_path)
     hole = read_image(inpainted_path, cv2.IMREAD_GRAYSCALE) >= 128
@@ -193,11 +194,11 @@ def plate_qa_picture(frames, plate_path, inpainted_path, record, out_path, heigh
     cells = [cv2.resize(c, (height * c.shape[1] // c.shape[0], height),
                         interpolation=cv2.INTER_AREA) for c in (frame, plate, tinted)]
     picture = np.hstack(cells)
-    if summary["clean_plate"]:
-        text, colour = f"clean plate, {summary['inpainted_fraction']:.1%} inpainted", (0, 160, 0)
+    if record["clean_plate"]:
+        text, colour = f"clean plate, {record['inpainted_fraction']:.1%} inpainted", (0, 160, 0)
     else:
-        text, colour = f"NOT A CLEAN PLATE: camera drift {summary['camera_motion_px']} px", \
+        text, colour = f"NOT A CLEAN PLATE: camera drift {record['camera_motion_px']} px", \
             (0, 0, 220)
     cv2.rectangle(picture, (0, 0), (picture.shape[1], 20), colour, -1)
     cv2.putText(picture, text, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
-    write_image(out_path, picture, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return picture

@@ -1,7 +1,9 @@
 """The configuration and the subject sheet: validated once, at the edge, with errors that
 name the file, the key or row, and the fix. Usable without Snakemake."""
 
+import copy
 import difflib
+import functools
 import re
 from pathlib import Path
 
@@ -41,9 +43,14 @@ def _copy(value):
 _Validator = _with_defaults(jsonschema.Draft7Validator)
 
 
+@functools.cache
+def _schema(path=CONFIG_SCHEMA) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
 def validate_config(config: dict, source="config/config.yaml", schema_path=CONFIG_SCHEMA) -> dict:
     """Validate `config` in place, fill defaults, and return it; raise a PoseAnimateError."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = _schema(schema_path)
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
         raise PoseAnimateError(_explain(errors[0], schema), path=source,
@@ -51,12 +58,30 @@ def validate_config(config: dict, source="config/config.yaml", schema_path=CONFI
     return config
 
 
-def _dotted(path) -> str:
-    return ".".join(str(p) for p in path) or "(top level)"
+def settings(section: str, values: dict | None = None, **overrides) -> dict:
+    """One section of the configuration (dotted for nested ones: "families.edn"), validated,
+    with every default filled in: what a stage function takes as its `settings`.
+
+    The workflow passes the validated section; library users write
+    `settings("frames", size=256)`.
+    """
+    schema = _schema()
+    for key in section.split("."):
+        schema = schema["properties"][key]
+    section_values = copy.deepcopy({**(values or {}), **overrides})
+    errors = sorted(_Validator(schema).iter_errors(section_values), key=lambda e: list(e.path))
+    if errors:
+        raise PoseAnimateError(_explain(errors[0], schema, section),
+                               fix=_fix(errors[0], schema))
+    return section_values
 
 
-def _explain(err, schema) -> str:
-    where = _dotted(err.absolute_path)
+def _dotted(path, section: str = "") -> str:
+    return ".".join([section] * bool(section) + [str(p) for p in path]) or "(top level)"
+
+
+def _explain(err, schema, section: str = "") -> str:
+    where = _dotted(err.absolute_path, section)
     if err.validator == "additionalProperties":
         unknown = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         return f"unknown key '{unknown[0]}' in {where}."

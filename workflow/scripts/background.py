@@ -1,9 +1,8 @@
-from pose_animate.appearance.background import plate_qa_picture, write_plate
-from pose_animate.core.runlog import to_log
+from pose_animate.appearance.background import plate_picture, write_plate
+from pose_animate.core.stage import stage_job
 
-with to_log(snakemake.log[0]):
-    write_plate(snakemake.input.frames, snakemake.input.masks, snakemake.output.plate,
-                snakemake.output.inpainted, snakemake.output.record,
-                subject=snakemake.wildcards.subject, **snakemake.params.cfg)
-    plate_qa_picture(snakemake.input.frames, snakemake.output.plate, snakemake.output.inpainted,
-                     snakemake.output.record, snakemake.output.picture)
+with stage_job(snakemake, "background") as job:
+    record = write_plate(job.input.frames, job.input.masks, job.output.plate,
+                         job.output.inpainted, job.settings)
+    job.save(record, picture=plate_picture(job.input.frames, job.output.plate,
+                                           job.output.inpainted, record))
