@@ -19,8 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pose_animate.appearance.background import build_plate  # noqa: E402
+from pose_animate.core.config import settings  # noqa: E402
 from pose_animate.core.formats import read_image  # noqa: E402
-from pose_animate.appearance.masks import compute_mask_folder  # noqa: E402
+from pose_animate.appearance.masks import compute_masks  # noqa: E402
 from pose_animate.synth import write_demo  # noqa: E402
 
 
@@ -41,7 +42,7 @@ def main():
     write_demo(work / "static", seed=0, n_frames=args.frames, size=args.size)
     truth = work / "static" / "truth"
     ours = work / "our_masks"
-    compute_mask_folder(truth / "frames", truth / "keypoints", ours)
+    compute_masks(truth / "frames", truth / "keypoints", ours, settings("masks"))
     background = read_image(truth / "background.png")
     print(f"demo clip: {args.frames} frames {args.size}x{args.size}, figure dancing in place")
     print(f"{'masks':10s}{'inpaint':8s}{'seen PSNR':>11s}{'inpainted PSNR':>16s}"

@@ -23,9 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pose_animate.core.body import N_BODY  # noqa: E402
-from pose_animate.core.config import CONFIG_SCHEMA  # noqa: E402
+from pose_animate.core.config import settings  # noqa: E402
 from pose_animate.keypoints.mapping import coco17_to_body25  # noqa: E402
-from pose_animate.appearance.masks import MaskRefiner, iou  # noqa: E402
+from pose_animate.appearance.masks import MaskRefiner, iou, refiner_settings  # noqa: E402
+
 
 def coco_to_body25(kps) -> np.ndarray:
     """A COCO annotation's 17 keypoints as BODY_25 (labelled points get confidence 1)."""
@@ -87,16 +88,9 @@ VARIANTS = {
 }
 
 
-def defaults() -> dict:
-    import yaml
-    schema = yaml.safe_load(CONFIG_SCHEMA.read_text())["properties"]["masks"]["properties"]
-    return {k: v["default"] for k, v in schema.items() if k not in ("backend", "import_dir",
-                                                                     "qa_frames")}
-
-
-def run(cases, settings, sequential: bool) -> tuple[list[float], float]:
+def run(cases, section: dict, sequential: bool) -> tuple[list[float], float]:
     scores, seconds = [], 0.0
-    refiner = MaskRefiner(**settings)
+    refiner = MaskRefiner(**refiner_settings(section))
     for name, image, points, truth in cases:
         if not sequential:
             refiner._previous = None  # still images: no temporal context
@@ -124,14 +118,13 @@ def main():
         sets["synth"] = (list(synth_cases(args.synth_frames)), True)
     except ImportError:
         print("pose_animate.synth is not available: no synthetic measurement")
-    base = defaults()
-    print(f"defaults: {base}")
+    print(f"defaults: {refiner_settings(settings('masks'))}")
     header = f"{'variant':26s}" + "".join(f"{k + ' IoU':>12s}{'ms':>7s}" for k in sets)
     print(header)
     for label, change in VARIANTS.items():
         line = f"{label:26s}"
         for key, (cases, sequential) in sets.items():
-            scores, ms = run(cases, {**base, **change}, sequential)
+            scores, ms = run(cases, settings("masks", **change), sequential)
             line += f"{np.mean(scores):12.3f}{ms:7.0f}"
             if args.per_image and label == "defaults":
                 print(f"  {key}: " + " ".join(f"{s:.3f}" for s in scores))

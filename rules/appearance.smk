@@ -1,5 +1,6 @@
 # Appearance signals: person masks, the background plate, forward and backward optical flow,
-# each job also drawing its QA picture. Library: pose_animate/masks.py, background.py, flow.py.
+# each job also drawing its QA picture. Library: pose_animate/appearance/ (masks.py,
+# background.py, flow.py).
 
 
 rule masks:

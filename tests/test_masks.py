@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 
 from pose_animate.core.body import J, N_BODY, N_POINTS
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import read_image, write_image, write_openpose_folder
 from pose_animate.core.frameseq import FrameSequence
-from pose_animate.appearance.masks import (MaskRefiner, compute_mask_folder, fill_small_holes,
-                                import_mask_folder, iou, keep_person_components,
-                                mask_qa_sheet, person_box, skeleton_support)
+from pose_animate.appearance.masks import (MaskRefiner, compute_masks, fill_small_holes,
+                                           import_mask_folder, iou, keep_person_components,
+                                           mask_sheet, person_box, skeleton_support)
 
 
 def stick_figure(cx, top=10, height=60):
@@ -108,7 +109,7 @@ def write_frames(folder, n, size=(64, 64)):
 
 
 def test_import_validates_count_size_and_values(tmp_path):
-    seq = FrameSequence(write_frames(tmp_path / "frames", 3), subject="bob")
+    seq = FrameSequence(write_frames(tmp_path / "frames", 3))
     src = tmp_path / "src"
     src.mkdir()
     for t in range(3):
@@ -124,7 +125,7 @@ def test_import_validates_count_size_and_values(tmp_path):
     with pytest.raises(PoseAnimateError, match="m2.png.*64x32 but the frames are 64x64"):
         import_mask_folder(src, tmp_path / "o", seq)
     (src / "m2.png").unlink()
-    with pytest.raises(PoseAnimateError, match="subject 'bob'.*2 masks for 3 frames"):
+    with pytest.raises(PoseAnimateError, match="2 masks for 3 frames"):
         import_mask_folder(src, tmp_path / "o", seq)
     assert not (tmp_path / "o").exists() or len(list((tmp_path / "o").iterdir())) == 3
 
@@ -158,29 +159,29 @@ def test_mask_folder_on_a_real_person_and_a_frame_without_anyone(realdata, bench
     seq[0, :N_BODY] = seq[2, :N_BODY] = points  # frame 1: the person has left
     (tmp_path / "kp").mkdir()
     write_openpose_folder(tmp_path / "kp", seq)
-    summary = compute_mask_folder(frames, tmp_path / "kp", tmp_path / "mask",
-                                  tmp_path / "masks.json", subject="skier")
+    summary = compute_masks(frames, tmp_path / "kp", tmp_path / "mask", settings("masks"))
     assert summary["empty_frames"] == 1 and summary["first_empty_frames"] == [1]
     first = read_image(tmp_path / "mask" / "000000.png", 0)
     assert set(np.unique(first)) == {0, 255}
     assert iou(first > 127, truth) > 0.85
     assert not read_image(tmp_path / "mask" / "000001.png", 0).any()
-    mask_qa_sheet(frames, tmp_path / "mask", tmp_path / "sheet.jpg", n_frames=3)
-    assert read_image(tmp_path / "sheet.jpg").shape[1] == 4 * 160
+    sheet = mask_sheet(frames, tmp_path / "mask", n_frames=3)
+    assert sheet.shape[1] == 3 * 160 + 4 * 4  # three 160 px tiles and contact_sheet's gaps
 
 
 def test_mask_folder_rejects_missing_keypoints(tmp_path):
     frames = write_frames(tmp_path / "frames", 2)
     (tmp_path / "kp").mkdir()
     write_openpose_folder(tmp_path / "kp", np.zeros((1, N_POINTS, 3), np.float32))
-    with pytest.raises(PoseAnimateError, match="subject 'bob'.*1 keypoint files for 2 frames"):
-        compute_mask_folder(frames, tmp_path / "kp", tmp_path / "mask", subject="bob")
+    with pytest.raises(PoseAnimateError, match="1 keypoint files for 2 frames"):
+        compute_masks(frames, tmp_path / "kp", tmp_path / "mask", settings("masks"))
     assert not (tmp_path / "mask").exists()
 
 
 def test_synth_clip_masks_match_the_exact_masks(synth_clip, tmp_path):
     truth = synth_clip.truth
-    summary = compute_mask_folder(truth / "frames", truth / "keypoints", tmp_path / "mask")
+    summary = compute_masks(truth / "frames", truth / "keypoints", tmp_path / "mask",
+                            settings("masks"))
     scores = [iou(read_image(tmp_path / "mask" / f"{t:06d}.png", 0) > 127,
                   read_image(truth / "mask" / f"{t:06d}.png", 0) > 127) for t in range(24)]
     assert summary["empty_frames"] == 0

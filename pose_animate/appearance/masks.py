@@ -18,10 +18,9 @@ import numpy as np
 
 from ..core.atomic import atomic_dir
 from ..core.body import BODY, BODY_25_LIMBS
-from ..core.draw import evenly_spaced
+from ..core.draw import contact_sheet, evenly_spaced
 from ..core.errors import PoseAnimateError
-from ..core.formats import frame_name, list_images, read_image, read_openpose_folder, write_image, \
-    write_json
+from ..core.formats import frame_name, list_images, read_image, read_openpose_folder, write_image
 from ..core.frameseq import FrameSequence
 from ..core.runlog import log, progress
 
@@ -142,7 +141,8 @@ def grabcut_refine(prob: np.ndarray, image: np.ndarray, iterations: int = 2) -> 
 class MaskRefiner:
     """The per-frame mask recipe, with state for temporal smoothing (one per video).
 
-    Settings are the config's `masks` section (see the schema for each key's meaning).
+    The keyword arguments are keys of the config's `masks` section (see the schema for each
+    one's meaning); `refiner_settings` picks them from it.
     """
 
     def __init__(self, model="selfie_general", threshold=0.5, crop_to_person=True,
@@ -209,21 +209,35 @@ def iou(mask: np.ndarray, truth: np.ndarray) -> float:
     return float(np.logical_and(mask, truth).sum() / union) if union else 1.0
 
 
-def compute_mask_folder(frames, keypoints, out_dir, record=None, *, subject=None,
-                        backend="mediapipe", import_dir=None, **settings) -> dict:
-    """Masks for every frame of `frames` guided by the OpenPose folder `keypoints`, written
-    to `out_dir/000000.png ...` atomically; `backend` 'import' validates and copies the
-    masks in `import_dir` instead. Returns (and writes to `record`) a summary."""
-    seq = FrameSequence(frames, subject)
+def refiner_settings(settings: dict) -> dict:
+    """MaskRefiner's keyword arguments from the config's `masks` section (what the record
+    lists as the recipe's settings)."""
+    return {"model": settings["model"], "threshold": settings["threshold"],
+            "crop_to_person": settings["crop_to_person"],
+            "crop_padding": settings["crop_padding"],
+            "keypoint_guided": settings["keypoint_guided"],
+            "temporal_weight": settings["temporal_weight"],
+            "edge_refine": settings["edge_refine"], "guided_radius": settings["guided_radius"],
+            "guided_eps": settings["guided_eps"],
+            "max_hole_fraction": settings["max_hole_fraction"], "soft": settings["soft"],
+            "min_conf": settings["min_conf"]}
+
+
+def compute_masks(frames, keypoints, out_dir, settings: dict, *, source=None) -> dict:
+    """The masks stage: a mask for every frame of `frames` guided by the OpenPose folder
+    `keypoints`, written to `out_dir/000000.png ...` atomically; return the record.
+
+    `settings` is the config's `masks` section. With `backend: import`, the masks in the
+    folder `source` (the rule's import input) are validated and copied instead.
+    """
+    seq = FrameSequence(frames)
     start = time.perf_counter()
-    if backend == "import":
-        summary = import_mask_folder(import_dir, out_dir, seq, soft=settings.get("soft", False))
+    if settings["backend"] == "import":
+        summary = import_mask_folder(source, out_dir, seq, soft=settings["soft"])
     else:
-        try:
-            people = read_openpose_folder(keypoints, len(seq))
-        except PoseAnimateError as exc:
-            raise exc.for_subject(subject)
-        refiner = MaskRefiner(**settings)
+        people = read_openpose_folder(keypoints, len(seq))
+        recipe = refiner_settings(settings)
+        refiner = MaskRefiner(**recipe)
         coverage = []
         with atomic_dir(out_dir) as tmp:
             for t in progress(range(len(seq)), total=len(seq), desc="masks"):
@@ -232,7 +246,7 @@ def compute_mask_folder(frames, keypoints, out_dir, record=None, *, subject=None
                 coverage.append(float((mask >= 128).mean()))
         refiner.close()
         empty = [t for t, c in enumerate(coverage) if c == 0]
-        summary = {"backend": "mediapipe", "settings": settings, "frames": len(seq),
+        summary = {"backend": "mediapipe", "settings": recipe, "frames": len(seq),
                    "empty_frames": len(empty), "first_empty_frames": empty[:20],
                    "mean_coverage": round(float(np.mean(coverage)), 4)}
         if empty:
@@ -240,8 +254,6 @@ def compute_mask_folder(frames, keypoints, out_dir, record=None, *, subject=None
                         len(empty), len(seq))
     summary["seconds"] = round(time.perf_counter() - start, 2)
     log.info("masks: %d frames written to %s in %.1f s", len(seq), out_dir, summary["seconds"])
-    if record:
-        write_json(record, summary)
     return summary
 
 
@@ -251,38 +263,37 @@ def import_mask_folder(src, out_dir, seq: FrameSequence, soft: bool = False) -> 
     One image per frame (natural name order), each the frames' size, single-valued channels;
     values 0/255 or 0/1 (any 0..255 with `soft`).
     """
-    subject = seq.subject
     if not src or not Path(src).is_dir():
-        raise PoseAnimateError("the mask import folder does not exist.", subject=subject,
+        raise PoseAnimateError("the mask import folder does not exist.",
                                path=src, fix="set masks.import_dir to a folder of mask images "
                                              "({subject} is replaced by the subject's name).")
     files = list_images(src)
     if len(files) != len(seq):
-        raise PoseAnimateError(f"{len(files)} masks for {len(seq)} frames.", subject=subject,
+        raise PoseAnimateError(f"{len(files)} masks for {len(seq)} frames.",
                                path=src, fix="import exactly one mask per extracted frame.")
     with atomic_dir(out_dir) as tmp:
         for t, path in enumerate(files):
             mask = read_image(path, cv2.IMREAD_UNCHANGED)
             if mask.ndim == 3:
                 if not (mask[..., :3] == mask[..., :1]).all():
-                    raise PoseAnimateError("a colour image, not a mask.", subject=subject,
+                    raise PoseAnimateError("a colour image, not a mask.",
                                            path=path, fix="masks must be grayscale.")
                 mask = mask[..., 0]
             if mask.shape != tuple(seq.size):
                 raise PoseAnimateError(
                     f"mask is {mask.shape[1]}x{mask.shape[0]} but the frames are "
-                    f"{seq.size[1]}x{seq.size[0]}.", subject=subject, path=path,
+                    f"{seq.size[1]}x{seq.size[0]}.", path=path,
                     fix="make the masks on the extracted frames (same crop and size).")
             if mask.dtype != np.uint8:
                 raise PoseAnimateError(f"mask has {mask.dtype} pixels, not 8-bit.",
-                                       subject=subject, path=path, fix="save 8-bit masks.")
+                                       path=path, fix="save 8-bit masks.")
             values = np.unique(mask)
             if set(values.tolist()) <= {0, 1}:
                 mask = mask * np.uint8(255)
             elif not soft and not set(values.tolist()) <= {0, 255}:
                 raise PoseAnimateError(
                     f"mask holds {len(values)} grey levels; a binary mask (0/255) is expected.",
-                    subject=subject, path=path,
+                    path=path,
                     fix="threshold the masks, or set masks.soft: true to keep soft masks.")
             write_image(tmp / frame_name(t), mask)
     return {"backend": "import", "imported_from": str(src), "frames": len(seq)}
@@ -298,19 +309,14 @@ def mask_overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return tinted
 
 
-def mask_qa_sheet(frames, masks, out_path, n_frames: int = 16, tile: int = 160) -> None:
-    """A contact sheet of mask overlays for evenly spaced frames (4 per row)."""
+def mask_sheet(frames, masks, n_frames: int = 16, tile: int = 160) -> np.ndarray:
+    """A contact sheet (4 per row) of mask overlays for evenly spaced frames, each labelled
+    with its frame number and the share of the frame the mask covers."""
     seq = FrameSequence(frames)
     picks = evenly_spaced(len(seq), n_frames)
-    cells = []
+    overlays, labels = [], []
     for t in picks:
         mask = read_image(Path(masks) / frame_name(t), cv2.IMREAD_GRAYSCALE)
-        cell = cv2.resize(mask_overlay(seq.read(t), mask),
-                          (tile, tile * seq.size[0] // seq.size[1]), interpolation=cv2.INTER_AREA)
-        cv2.putText(cell, f"{t} {(mask >= 128).mean():.0%}", (3, 14), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4, (255, 255, 255), 1)
-        cells.append(cell)
-    while len(cells) % 4:
-        cells.append(np.zeros_like(cells[0]))
-    sheet = np.vstack([np.hstack(cells[i:i + 4]) for i in range(0, len(cells), 4)])
-    write_image(out_path, sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        overlays.append(mask_overlay(seq.read(t), mask))
+        labels.append(f"{t} {(mask >= 128).mean():.0%}")
+    return contact_sheet(overlays, 4, labels=labels, tile_width=tile)

@@ -1,14 +1,8 @@
-from pose_animate.appearance.masks import compute_mask_folder, mask_qa_sheet
-from pose_animate.core.runlog import to_log
+from pose_animate.appearance.masks import compute_masks, mask_sheet
+from pose_animate.core.stage import stage_job
 
-with to_log(snakemake.log[0]):
-    settings = dict(snakemake.params.cfg)
-    backend = settings.pop("backend")
-    qa_frames = settings.pop("qa_frames")
-    settings.pop("import_dir")  # the rule's input
-    compute_mask_folder(snakemake.input.frames, snakemake.input.keypoints,
-                        snakemake.output.masks, snakemake.output.record,
-                        subject=snakemake.wildcards.subject, backend=backend,
-                        import_dir=(snakemake.input.source or [None])[0], **settings)
-    mask_qa_sheet(snakemake.input.frames, snakemake.output.masks, snakemake.output.sheet,
-                  n_frames=qa_frames)
+with stage_job(snakemake, "masks") as job:
+    record = compute_masks(job.input.frames, job.input.keypoints, job.output.masks,
+                           job.settings, source=job.source)
+    job.save(record, sheet=mask_sheet(job.input.frames, job.output.masks,
+                                      job.settings["qa_frames"]))
