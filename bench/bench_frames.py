@@ -5,8 +5,9 @@
 
 Video: ../shared/realdata/videos/musepose_dance.mp4 (288 frames, 1080x1920), else a synthetic
 demo clip. Timed: the median of --repeats runs of each, interleaved in rotating order:
-- ours: `extract_frames(video, crop="person", size=512)`: probe, the low-resolution person
-  pass, then ffmpeg crop + scale (+ pad) + PNG; threads = the machine's cores.
+- ours: `extract_frames(video, out, settings("frames", crop="person", size=512))`: probe,
+  the low-resolution person pass, then ffmpeg crop + scale (+ pad) + PNG; threads = the
+  machine's cores.
 - bare ffmpeg (defaults): `ffmpeg -i VIDEO -vf FILTERS OUT/%06d.png`, where FILTERS is the
   crop/scale/pad chain our run chose (so both write the same frames), with ffmpeg's own PNG
   settings: the plain command a user would type to get these frames.
@@ -27,8 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.frames.extract import extract_frames  # noqa: E402
+from pose_animate.core.config import settings  # noqa: E402
 from pose_animate.core.videoio import ffmpeg_exe  # noqa: E402
+from pose_animate.frames.extract import extract_frames  # noqa: E402
 
 REALDATA_VIDEO = Path(__file__).resolve().parents[2] / "shared/realdata/videos/musepose_dance.mp4"
 
@@ -67,7 +69,7 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--person-samples", type=int, default=None,
-                        help="frames.person_samples (default: extract_frames' default)")
+                        help="frames.person_samples (default: the config's default)")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench_frames_"))
     try:
@@ -79,12 +81,13 @@ def main(argv=None):
             video = work / "synth" / "video.mp4"
         threads = os.cpu_count() or 1
         samples = {} if args.person_samples is None else {"person_samples": args.person_samples}
+        frames_settings = settings("frames", crop="person", size=args.size, **samples)
         records = []
 
         def ours():
             shutil.rmtree(work / "ours", ignore_errors=True)
-            records.append(extract_frames(video, work / "ours", crop="person", size=args.size,
-                                          threads=threads, **samples))
+            records.append(extract_frames(video, work / "ours", frames_settings,
+                                          threads=threads))
 
         ours()  # untimed: the bare commands need the crop it chooses (and caches are warm)
         record = records[-1]

@@ -1,4 +1,5 @@
-"""pose_animate.frames: probe, crop geometry, extraction, coordinate maps and bad input."""
+"""pose_animate.frames: probe, the person pass, crop geometry, extraction, coordinate maps, the
+crop QA sheet and bad input."""
 
 import subprocess
 
@@ -7,12 +8,16 @@ import cv2
 import numpy as np
 import pytest
 
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import list_frames, read_image, read_openpose_folder
-from pose_animate.frames.extract import (_keyframe_times, _Prefetch, center_square, crop_plan,
-                                 crop_qa_sheet, extract_frames, frame_source_indices,
-                                 person_square, probe, sample_frames, source_to_frame)
 from pose_animate.core.videoio import ffmpeg_exe, write_video
+from pose_animate.frames.crop import (center_square, crop_plan, frame_source_indices,
+                                      person_square, source_to_frame)
+from pose_animate.frames.extract import extract_frames
+from pose_animate.frames.person import _Prefetch
+from pose_animate.frames.probe import _keyframe_times, probe, sample_frames
+from pose_animate.frames.qa import crop_sheet
 
 
 def ffmpeg(*args):
@@ -83,7 +88,8 @@ def test_probe_reports_size_fps_frames_and_codec(tmp_path):
 
 def test_center_crop_frames_and_dot_position(tmp_path):
     video = dot_video(tmp_path / "v.mp4")
-    record = extract_frames(video, tmp_path / "frames", crop="center", size=48)
+    record = extract_frames(video, tmp_path / "frames",
+                            settings("frames", crop="center", size=48))
     frames = list_frames(tmp_path / "frames")
     assert len(frames) == record["frames"] == 6
     assert record["crop_box"] == [32, 0, 96, 96] and record["size"] == [48, 48]
@@ -96,9 +102,9 @@ def test_center_crop_frames_and_dot_position(tmp_path):
 
 def test_crop_qa_sheet_shows_the_crop_square(tmp_path):
     video = dot_video(tmp_path / "v.mp4")
-    record = extract_frames(video, tmp_path / "frames", crop="center", size=48)
-    crop_qa_sheet(video, record, tmp_path / "frames", tmp_path / "qa" / "crop.jpg")
-    sheet = read_image(tmp_path / "qa" / "crop.jpg")
+    record = extract_frames(video, tmp_path / "frames",
+                            settings("frames", crop="center", size=48))
+    sheet = crop_sheet(video, record, tmp_path / "frames")
     assert sheet.shape[0] == 480 and sheet.shape[1] > 480
     # The red square's left edge: source x = 32 at 480 / 96 = 5 canvas px per source px.
     column = sheet[100:400, 160].astype(int)
@@ -107,7 +113,8 @@ def test_crop_qa_sheet_shows_the_crop_square(tmp_path):
 
 def test_crop_none_scales_the_long_side_and_max_frames(tmp_path):
     video = dot_video(tmp_path / "v.mp4", n=8)
-    record = extract_frames(video, tmp_path / "frames", crop="none", size=80, max_frames=5)
+    record = extract_frames(video, tmp_path / "frames",
+                            settings("frames", crop="none", size=80, max_frames=5))
     assert record["size"] == [80, 48] and record["frames"] == 5
     assert read_image(list_frames(tmp_path / "frames")[0]).shape == (48, 80, 3)
     np.testing.assert_allclose(bright_centroid(read_image(list_frames(tmp_path / "frames")[0])),
@@ -129,7 +136,8 @@ def test_fps_resampling_picks_the_frames_frame_source_indices_names(tmp_path):
     write_video(tmp_path / "v.mp4", [binary_frame(j) for j in range(50)], fps=25, crf=1)
     for fps in (10, 30):
         out = tmp_path / f"f{fps}"
-        record = extract_frames(tmp_path / "v.mp4", out, crop="none", size=None, fps=fps)
+        record = extract_frames(tmp_path / "v.mp4", out,
+                                settings("frames", crop="none", size=None, fps=fps))
         assert record["fps"] == fps and record["resampled"]
         shown = [read_binary_frame(read_image(p)) for p in list_frames(out)]
         assert shown == frame_source_indices(record).tolist()
@@ -199,8 +207,8 @@ def test_rotation_metadata_gives_upright_frames(tmp_path):
            tmp_path / "rotated.mp4")
     info = probe(tmp_path / "rotated.mp4")
     assert info["rotation"] == 90 and (info["width"], info["height"]) == (48, 64)
-    record = extract_frames(tmp_path / "rotated.mp4", tmp_path / "frames", crop="none",
-                            size=None)
+    record = extract_frames(tmp_path / "rotated.mp4", tmp_path / "frames",
+                            settings("frames", crop="none", size=None))
     img = read_image(list_frames(tmp_path / "frames")[0])
     upright = np.rot90(frame, 1)  # display rotation 90 = a quarter turn counter-clockwise
     assert img.shape == upright.shape == (64, 48, 3) and record["size"] == [48, 64]
@@ -213,8 +221,8 @@ def test_tiny_video_without_a_person_falls_back_to_the_centre(tmp_path):
     video = tmp_path / "tiny.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", 1, "-pix_fmt", "yuv420p",
            video)
-    record = extract_frames(video, tmp_path / "frames", crop="person", size=128,
-                            person_samples=4)
+    record = extract_frames(video, tmp_path / "frames",
+                            settings("frames", crop="person", size=128, person_samples=4))
     assert record["crop_fallback"] == "center" and record["crop_box"] == [8, 0, 48, 48]
     assert record["person_pass"]["sampled"] == 4 and record["person_pass"]["found"] == 0
     assert record["frames"] == 10 and record["size"] == [128, 128]
@@ -230,11 +238,13 @@ def test_image_folder_natural_order_mixed_formats_and_fps(tmp_path):
         level = 20 + 15 * i
         cv2.imwrite(str(folder / f"f{i}.{'jpg' if i % 3 == 0 else 'png'}"),
                     np.full((40, 60, 3), level, np.uint8))
-    record = extract_frames(folder, tmp_path / "frames", crop="none", size=None)
+    record = extract_frames(folder, tmp_path / "frames",
+                            settings("frames", crop="none", size=None))
     assert record["probe"]["kind"] == "images" and record["fps"] == 25 and record["frames"] == 12
     levels = [round((read_image(p).mean() - 20) / 15) for p in list_frames(tmp_path / "frames")]
     assert levels == list(range(12))
-    record = extract_frames(folder, tmp_path / "frames10", crop="center", size=20, fps=10)
+    record = extract_frames(folder, tmp_path / "frames10",
+                            settings("frames", crop="center", size=20, fps=10))
     assert record["fps"] == 10 and not record["resampled"] and record["frames"] == 12
 
 
@@ -244,8 +254,7 @@ def test_image_folder_with_an_odd_size_names_the_file(tmp_path):
     for i in range(4):
         cv2.imwrite(str(folder / f"{i}.png"), np.zeros((40, 60 if i != 2 else 62, 3), np.uint8))
     with pytest.raises(PoseAnimateError, match=r"2\.png.*62x40.*60x40.*Fix: resize") as err:
-        extract_frames(folder, tmp_path / "out" / "frames", crop="none", subject="bob")
-    assert "subject 'bob'" in str(err.value)
+        extract_frames(folder, tmp_path / "out" / "frames", settings("frames", crop="none"))
     assert_nothing_left(tmp_path / "out")
 
 
@@ -283,9 +292,9 @@ def test_bad_input_is_a_clear_error_and_leaves_no_output(tmp_path):
 
         before = state()
         with pytest.raises(PoseAnimateError, match=problem) as err:
-            extract_frames(source, out / "frames", subject="bob")
+            extract_frames(source, out / "frames", settings("frames"))
         message = str(err.value)
-        assert str(source) in message and "Fix:" in message and "subject 'bob'" in message, case
+        assert str(source) in message and "Fix:" in message, case
         assert not out.exists() or not any(out.iterdir()), case
         assert state() == before, case
 
@@ -294,8 +303,8 @@ def test_bad_input_is_a_clear_error_and_leaves_no_output(tmp_path):
 
 @pytest.mark.parametrize("source", ["video.mp4", "truth/frames"])
 def test_person_crop_holds_the_whole_demo_figure(synth_clip, tmp_path, source):
-    record = extract_frames(synth_clip.root / source, tmp_path / "frames", crop="person",
-                            size=128, person_samples=8)
+    record = extract_frames(synth_clip.root / source, tmp_path / "frames",
+                            settings("frames", crop="person", size=128, person_samples=8))
     assert record["crop_fallback"] is None and record["frames"] == 24
     assert record["person_pass"]["found"] >= 7
     truth = read_openpose_folder(synth_clip.truth / "keypoints")
@@ -313,8 +322,9 @@ def test_person_crop_holds_the_whole_demo_figure(synth_clip, tmp_path, source):
 
 def test_person_crop_on_real_dance_video_holds_the_dancer(realdata, tmp_path):
     video = realdata / "videos" / "musepose_dance.mp4"
-    record = extract_frames(video, tmp_path / "frames", crop="person", size=128,
-                            max_frames=48, person_samples=6)
+    record = extract_frames(video, tmp_path / "frames",
+                            settings("frames", crop="person", size=128, max_frames=48,
+                                     person_samples=6))
     person = record["person_pass"]
     assert person["sampled"] == 6 and person["found"] == 6
     for _, box in person["boxes"]:  # every person box lies inside the frames

@@ -10,6 +10,7 @@ import pytest
 from pose_animate.core.body import J, N_BODY, empty_person
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import keypoints_name, openpose_dict, read_json, read_openpose
+from pose_animate.frames.crop import frame_source_indices
 from pose_animate.keypoints.import_alphapose import import_alphapose_file, read_alphapose
 from pose_animate.keypoints.import_openpose import import_openpose_folder
 from pose_animate.keypoints.stage import run_keypoints
@@ -201,8 +202,6 @@ def test_stage_imports_through_the_frames_record(tmp_path):
                            tmp_path / "keypoints.json", cfg, source=source, subject="bob")
     assert read_json(tmp_path / "keypoints.json") == json.loads(json.dumps(record))
     assert record["backend"] == "import openpose" and record["frames"] == 6
-    from pose_animate.frames.extract import frame_source_indices
-
     picked = frame_source_indices(frames_record)
     for t, s in enumerate(picked):
         people = read_openpose(tmp_path / "raw" / keypoints_name(t))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core.errors import PoseAnimateError
 from ..core.formats import list_frames, read_image, read_json, write_json
+from ..frames.crop import frame_source_indices, source_to_frame
 from .detect import detect_folder
 from .import_alphapose import import_alphapose_file
 from .import_openpose import import_openpose_folder
@@ -28,8 +29,6 @@ def run_keypoints(frames_dir, frames_record, out_dir, record_path, cfg: dict, so
 def import_keypoints(source, frames_dir, frames_record: dict, out_dir,
                      subject: str | None = None) -> dict:
     """Import through the frames stage's frame selection, crop and resize (its record)."""
-    from ..frames.extract import frame_source_indices, source_to_frame
-
     frames = list_frames(frames_dir)
     source_frames = [int(s) for s in frame_source_indices(frames_record)]
     if len(source_frames) != len(frames):
