@@ -11,8 +11,8 @@ flow stage's throughput against bare OpenCV DIS on the same frames in the same r
   bare loop (imread gray, DIS forward and backward, cv2.writeOpticalFlow) on the same frames
   of a real video; and the bare loop writing with the stage's own .flo writer (write_flo, which
   is cheaper than cv2.writeOpticalFlow here), so the masks' cost alone shows too. Bare DIS
-  uses OpenCV's threads (2); the stage runs as its rule does (2 pair workers,
-  cv2.setNumThreads(1)). Ratio = bare time / stage time (goal >= 0.85), medians of --repeats
+  uses OpenCV's threads (2); the stage runs as its rule does (2 pair workers, which
+  compute_flow runs with cv2.setNumThreads(1)). Ratio = bare time / stage time (goal >= 0.85), medians of --repeats
   runs taken in rotating order; the CPU-time ratio is printed too, since wall time on a
   shared machine depends on the other jobs.
 """
@@ -30,8 +30,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate.appearance.flow import (DIS_PRESETS, compute_flow_folder, endpoint_error,  # noqa: E402
-                               make_estimator)
+from pose_animate.appearance.flow import (DIS_PRESETS, compute_flow, endpoint_error,  # noqa: E402
+                                          make_estimator)
+from pose_animate.core.config import settings  # noqa: E402
 from pose_animate.core.formats import read_flo, write_flo, write_image  # noqa: E402
 
 METHODS = [("dis", "ultrafast"), ("dis", "fast"), ("dis", "medium"), ("farneback", None),
@@ -124,10 +125,9 @@ def throughput(realdata: Path, n: int, size: int, preset: str, repeats: int):
         cv2.setNumThreads(2)  # the bare tool with OpenCV's threads over both cores
         bare_dis(frames, work / f"{tag}{r}", preset, write)
 
-    def stage(r):
-        cv2.setNumThreads(1)  # as workflow/scripts/flow.py: 2 pairs in parallel instead
-        compute_flow_folder(frames, work / f"fwd{r}", work / f"bwd{r}", work / f"valid{r}",
-                            preset=preset, workers=2)
+    def stage(r):  # compute_flow turns OpenCV's threads off itself: 2 pairs in parallel
+        compute_flow(frames, work / f"fwd{r}", work / f"bwd{r}", work / f"valid{r}",
+                     settings("flow", preset=preset), workers=2)
 
     runs = {"bare": bare, "stage": stage,
             "bare_our_writer": lambda r: bare(r, write_flo, "bare_w")}

@@ -2,9 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
+from pose_animate.appearance.flow import (compute_flow, consistency_mask, endpoint_error,
+                                          flow_sheet, flow_to_color, make_estimator)
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
-from pose_animate.appearance.flow import (compute_flow_folder, consistency_mask, endpoint_error,
-                               flow_qa_sheet, flow_to_color, make_estimator)
 from pose_animate.core.formats import read_flo, write_flo, write_image
 
 
@@ -66,8 +67,10 @@ def test_colour_coding_follows_middlebury():
 def test_flow_folder_writes_both_directions_and_validity(tmp_path):
     base = textured(64)
     frames = write_frames(tmp_path / "frames", [shifted(base, 1.5 * t, 0) for t in range(4)])
-    rec = compute_flow_folder(frames, tmp_path / "flow", tmp_path / "flow_inv",
-                              tmp_path / "valid", tmp_path / "flow.json")
+    threads = cv2.getNumThreads()
+    rec = compute_flow(frames, tmp_path / "flow", tmp_path / "flow_inv", tmp_path / "valid",
+                       settings("flow"))
+    assert cv2.getNumThreads() == threads  # OpenCV's threads are off only during the pairs
     assert sorted(p.name for p in (tmp_path / "flow").iterdir()) == \
         ["000000.flo", "000001.flo", "000002.flo"]
     assert {p.suffix for p in (tmp_path / "flow_inv").iterdir()} == {".flo"}
@@ -78,15 +81,15 @@ def test_flow_folder_writes_both_directions_and_validity(tmp_path):
     valid = cv2.imread(str(tmp_path / "valid" / "fwd" / "000000.png"), 0)
     assert set(np.unique(valid)) <= {0, 255} and valid.mean() > 0.8 * 255
     assert rec["pairs"] == 3 and rec["valid_fraction_fwd"] > 0.8
-    flow_qa_sheet(frames, tmp_path / "flow", tmp_path / "valid", tmp_path / "qa.jpg")
-    assert cv2.imread(str(tmp_path / "qa.jpg")).shape[1] == 3 * 192
+    sheet = flow_sheet(frames, tmp_path / "flow", tmp_path / "valid")
+    assert sheet.shape[1] == 3 * 192 + 4 * 4  # three 192 px tiles and contact_sheet's gaps
 
 
 def test_frames_of_different_sizes_stop_with_a_clear_error(tmp_path):
     frames = write_frames(tmp_path / "frames", [textured(64), textured(64), textured(96)])
     with pytest.raises(PoseAnimateError, match="000002.png.*all frames of a subject"):
-        compute_flow_folder(frames, tmp_path / "flow", tmp_path / "flow_inv",
-                            tmp_path / "valid", subject="bob")
+        compute_flow(frames, tmp_path / "flow", tmp_path / "flow_inv", tmp_path / "valid",
+                     settings("flow"))
     assert not (tmp_path / "flow").exists()  # nothing that looks complete
 
 
@@ -97,24 +100,27 @@ def test_import_validates_and_copies(tmp_path):
         (src / name).mkdir(parents=True)
         for t in range(2):
             write_flo(src / name / f"f{t}.flo", np.full((32, 32, 2), value, np.float32))
-    rec = compute_flow_folder(frames, tmp_path / "flow", tmp_path / "flow_inv",
-                              tmp_path / "valid", import_dir=src)
+    imports = settings("flow", method="import")
+    rec = compute_flow(frames, tmp_path / "flow", tmp_path / "flow_inv", tmp_path / "valid",
+                       imports, source=src)
     assert rec["backend"] == "import"
     assert np.all(read_flo(tmp_path / "flow_inv" / "000001.flo") == -1.0)
+    with pytest.raises(PoseAnimateError, match="no folder to import"):
+        compute_flow(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3", imports)
     # A wrong header names the file.
     (src / "flow" / "f1.flo").write_bytes(b"XXXX" + bytes(8))
     with pytest.raises(PoseAnimateError, match="f1.flo.*PIEH"):
-        compute_flow_folder(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3",
-                            import_dir=src)
+        compute_flow(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3", imports,
+                     source=src)
     # A wrong count and a wrong size are refused.
     (src / "flow" / "f1.flo").unlink()
     with pytest.raises(PoseAnimateError, match="1 .flo files for 3 frames"):
-        compute_flow_folder(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3",
-                            import_dir=src)
+        compute_flow(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3", imports,
+                     source=src)
     write_flo(src / "flow" / "f1.flo", np.zeros((16, 32, 2), np.float32))
     with pytest.raises(PoseAnimateError, match="32x16 but the frames are 32x32"):
-        compute_flow_folder(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3",
-                            import_dir=src)
+        compute_flow(frames, tmp_path / "o1", tmp_path / "o2", tmp_path / "o3", imports,
+                     source=src)
 
 
 def test_rubberwhale_endpoint_error(realdata):
@@ -128,8 +134,8 @@ def test_rubberwhale_endpoint_error(realdata):
 
 def test_synth_clip_exact_flow(synth_clip, tmp_path):
     truth = synth_clip.truth
-    rec = compute_flow_folder(truth / "frames", tmp_path / "flow", tmp_path / "flow_inv",
-                              tmp_path / "valid")
+    rec = compute_flow(truth / "frames", tmp_path / "flow", tmp_path / "flow_inv",
+                       tmp_path / "valid", settings("flow"))
     errors = [endpoint_error(read_flo(tmp_path / d / f"{t:06d}.flo"),
                              read_flo(truth / d / f"{t:06d}.flo"))
               for d in ("flow", "flow_inv") for t in range(0, 23, 4)]
@@ -139,11 +145,11 @@ def test_synth_clip_exact_flow(synth_clip, tmp_path):
 
 def test_a_single_frame_gives_empty_flow_folders_and_a_qa_note(tmp_path):
     frames = write_frames(tmp_path / "frames", [textured(32)])
-    rec = compute_flow_folder(frames, tmp_path / "flow", tmp_path / "flow_inv",
-                              tmp_path / "valid")
+    rec = compute_flow(frames, tmp_path / "flow", tmp_path / "flow_inv", tmp_path / "valid",
+                       settings("flow"))
     assert rec["pairs"] == 0 and not list((tmp_path / "flow").iterdir())
-    flow_qa_sheet(frames, tmp_path / "flow", tmp_path / "valid", tmp_path / "qa.jpg")
-    assert cv2.imread(str(tmp_path / "qa.jpg")) is not None
+    note = flow_sheet(frames, tmp_path / "flow", tmp_path / "valid")
+    assert note.dtype == np.uint8 and note.ndim == 3
 
 
 def test_consistency_matches_the_formula_across_row_bands():

@@ -21,10 +21,9 @@ import cv2
 import numpy as np
 
 from ..core.atomic import atomic_dir
-from ..core.draw import evenly_spaced
+from ..core.draw import contact_sheet, evenly_spaced
 from ..core.errors import PoseAnimateError
-from ..core.formats import frame_name, natural_key, read_flo, read_image, write_flo, write_image, \
-    write_json
+from ..core.formats import frame_name, natural_key, read_flo, read_image, write_flo, write_image
 from ..core.frameseq import FrameSequence
 from ..core.runlog import log, progress
 
@@ -140,30 +139,38 @@ def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.nd
     return np.ascontiguousarray((col * 255).astype(np.uint8)[..., ::-1])
 
 
-def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, method="dis",
-                        preset="medium", alpha=0.01, beta=0.5, import_dir=None,
-                        subject=None, workers: int = 2) -> dict:
-    """Flow for every consecutive pair of `frames`: `fwd_dir/t.flo` (t -> t+1),
-    `bwd_dir/t.flo` (t+1 -> t), and `valid_dir/fwd/t.png`, `valid_dir/bwd/t.png`
+def compute_flow(frames, fwd_dir, bwd_dir, valid_dir, settings: dict, *, source=None,
+                 workers: int = 2) -> dict:
+    """The flow stage: flow for every consecutive pair of `frames`: `fwd_dir/t.flo`
+    (t -> t+1), `bwd_dir/t.flo` (t+1 -> t), and `valid_dir/fwd/t.png`, `valid_dir/bwd/t.png`
     (255 = consistent, 0 = occluded or unreliable). All three folders appear atomically.
+    Returns the record.
 
-    With `import_dir` (a folder holding `flow/` and `flow_inv/` of `.flo` files made
-    elsewhere) the flow is validated and copied instead of computed; validity is computed.
-    Returns (and writes to `record`) a summary.
+    `settings` is the config's `flow` section. With `method: import`, `source` (the rule's
+    import input: a folder holding `flow/` and `flow_inv/` of `.flo` files made elsewhere)
+    is validated and copied instead of computed; validity is computed. `workers` frame pairs
+    run at once.
     """
-    seq = FrameSequence(frames, subject)
+    method, preset = settings["method"], settings["preset"]
+    alpha, beta = settings["alpha"], settings["beta"]
+    importing = method == "import"
+    seq = FrameSequence(frames)
     n_pairs = len(seq) - 1
     start = time.perf_counter()
-    source = _ImportedFlow(import_dir, n_pairs, seq.size, subject) if import_dir else None
-    if not import_dir:
+    if importing:
+        if not source:
+            raise PoseAnimateError("flow.method is 'import' but no folder to import was given.",
+                                   fix="set flow.import_dir to a folder holding flow/ and "
+                                       "flow_inv/ ({subject} is replaced by the subject's "
+                                       "name).")
+        imported = _ImportedFlow(source, n_pairs, seq.size)
+    else:
         make_estimator(method, preset)  # an unknown method fails here, before any work
-    # Whole pairs run in parallel threads, one estimator each (OpenCV releases the GIL):
-    # with cv2.setNumThreads(1) this uses the cores better than DIS's own threading does.
     local = threading.local()
 
     def one_pair(t, frames_pair, f_dir, b_dir, v_dir):
-        if source:
-            fwd, bwd = source.pair(t)
+        if importing:
+            fwd, bwd = imported.pair(t)
         else:
             if not hasattr(local, "estimate"):
                 local.estimate = make_estimator(method, preset)
@@ -178,27 +185,35 @@ def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, met
         speed = float(cv2.norm(fwd[::4, ::4], cv2.NORM_L2SQR) / fwd[::4, ::4, 0].size) ** 0.5
         return cv2.countNonZero(ok_f) / ok_f.size, cv2.countNonZero(ok_b) / ok_b.size, speed
 
+    # Whole pairs run in parallel threads, one estimator each (OpenCV releases the GIL): with
+    # OpenCV's own threads off this uses the cores better than DIS's own threading does
+    # (bench/bench_flow.py). The process-wide setting is put back afterwards.
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
     stats = []
-    with atomic_dir(fwd_dir) as f_tmp, atomic_dir(bwd_dir) as b_tmp, \
-            atomic_dir(valid_dir) as v_tmp, \
-            concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
-        (v_tmp / "fwd").mkdir()
-        (v_tmp / "bwd").mkdir()
-        pending = collections.deque()  # bounded: memory does not grow with video length
-        nxt = seq.read(0, gray=True)
-        for t in progress(range(n_pairs), total=n_pairs, desc="flow", unit="pair"):
-            cur, nxt = nxt, seq.read(t + 1, gray=True)  # each frame read once, size-checked
-            pending.append(pool.submit(one_pair, t, (cur, nxt), f_tmp, b_tmp, v_tmp))
-            if len(pending) >= 2 * max(1, workers):
-                stats.append(pending.popleft().result())
-        stats += [p.result() for p in pending]
+    try:
+        with atomic_dir(fwd_dir) as f_tmp, atomic_dir(bwd_dir) as b_tmp, \
+                atomic_dir(valid_dir) as v_tmp, \
+                concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
+            (v_tmp / "fwd").mkdir()
+            (v_tmp / "bwd").mkdir()
+            pending = collections.deque()  # bounded: memory does not grow with video length
+            nxt = seq.read(0, gray=True)
+            for t in progress(range(n_pairs), total=n_pairs, desc="flow", unit="pair"):
+                cur, nxt = nxt, seq.read(t + 1, gray=True)  # each frame read once, size-checked
+                pending.append(pool.submit(one_pair, t, (cur, nxt), f_tmp, b_tmp, v_tmp))
+                if len(pending) >= 2 * max(1, workers):
+                    stats.append(pending.popleft().result())
+            stats += [p.result() for p in pending]
+    finally:
+        cv2.setNumThreads(opencv_threads)
     valid_frac = [s[:2] for s in stats]
     magnitude = [s[2] for s in stats]
     seconds = time.perf_counter() - start
     summary = {
-        "backend": "import" if import_dir else method,
-        "preset": preset if (method == "dis" and not import_dir) else None,
-        "imported_from": str(import_dir) if import_dir else None,
+        "backend": method,
+        "preset": preset if method == "dis" else None,
+        "imported_from": str(source) if importing else None,
         "pairs": n_pairs, "size": list(seq.size),
         "valid_fraction_fwd": round(float(np.mean([v[0] for v in valid_frac])), 4)
         if valid_frac else None,
@@ -211,8 +226,6 @@ def compute_flow_folder(frames, fwd_dir, bwd_dir, valid_dir, record=None, *, met
     }
     log.info("flow: %d pairs (%s) in %.1f s; forward-backward consistent on %.1f%% of pixels",
              n_pairs, summary["backend"], seconds, 100 * (summary["valid_fraction_fwd"] or 0))
-    if record:
-        write_json(record, summary)
     return summary
 
 
@@ -220,38 +233,35 @@ class _ImportedFlow:
     """`.flo` files made elsewhere: `root/flow/` and `root/flow_inv/`, one per frame pair,
     in natural name order, each the frames' size with finite values."""
 
-    def __init__(self, root, n_pairs, size, subject):
+    def __init__(self, root, n_pairs, size):
         root = Path(root)
-        self.size, self.subject = size, subject
+        self.size = size
         self.files = {}
         for name in ("flow", "flow_inv"):
             folder = root / name
             if not folder.is_dir():
                 raise PoseAnimateError(f"the flow import folder has no '{name}/' folder.",
-                                       subject=subject, path=root,
+                                       path=root,
                                        fix="put forward .flo files in flow/ and backward ones "
                                            "in flow_inv/, one per consecutive frame pair.")
             files = sorted(folder.glob("*.flo"), key=natural_key)
             if len(files) != n_pairs:
                 raise PoseAnimateError(
                     f"{len(files)} .flo files for {n_pairs + 1} frames ({n_pairs} pairs).",
-                    subject=subject, path=folder,
+                    path=folder,
                     fix="import flow made from exactly these frames (one file per pair).")
             self.files[name] = files
 
     def _read(self, path):
-        try:
-            flow = read_flo(path)
-        except PoseAnimateError as exc:
-            raise exc.for_subject(self.subject)
+        flow = read_flo(path)
         if flow.shape[:2] != tuple(self.size):
             raise PoseAnimateError(
                 f"flow is {flow.shape[1]}x{flow.shape[0]} but the frames are "
-                f"{self.size[1]}x{self.size[0]}.", subject=self.subject, path=path,
+                f"{self.size[1]}x{self.size[0]}.", path=path,
                 fix="compute the imported flow on the extracted frames (same crop and size).")
         if not np.isfinite(flow).all() or (np.abs(flow) > 1e9).any():
             raise PoseAnimateError("flow holds NaN, infinite or 'unknown' (>1e9) values.",
-                                   subject=self.subject, path=path,
+                                   path=path,
                                    fix="fill unknown vectors before importing.")
         return flow
 
@@ -259,31 +269,22 @@ class _ImportedFlow:
         return self._read(self.files["flow"][t]), self._read(self.files["flow_inv"][t])
 
 
-def flow_qa_sheet(frames, fwd_dir, valid_dir, out_path, n_pairs: int = 6,
-                  tile: int = 192) -> None:
-    """A QA picture: rows of [frame t | forward flow in colour | validity mask] for a few pairs,
-    one colour scale for all (the largest magnitude shown)."""
+def flow_sheet(frames, fwd_dir, valid_dir, n_pairs: int = 6, tile: int = 192) -> np.ndarray:
+    """Rows of [frame t | forward flow in colour | validity mask] for a few pairs, one colour
+    scale for all (the largest magnitude shown, written on the first flow)."""
     seq = FrameSequence(frames)
     total = len(seq) - 1
     if total == 0:  # a one-frame subject has no flow; say so rather than fail
         note = np.zeros((tile // 2, 3 * tile, 3), np.uint8)
         cv2.putText(note, "one frame: no flow", (4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (255, 255, 255), 1)
-        write_image(out_path, note, [cv2.IMWRITE_JPEG_QUALITY, 90])
-        return
+        return note
     picks = evenly_spaced(total, n_pairs)
     flows = [read_flo(Path(fwd_dir) / frame_name(t, ".flo")) for t in picks]
     scale = max(max(float(np.linalg.norm(f, axis=-1).max()) for f in flows), 1e-6)
-    rows = []
-    for t, flow in zip(picks, flows):
+    cells, labels = [], []
+    for k, (t, flow) in enumerate(zip(picks, flows)):
         valid = read_image(Path(valid_dir) / "fwd" / frame_name(t), cv2.IMREAD_GRAYSCALE)
-        cells = [seq.read(t), flow_to_color(flow, scale), cv2.cvtColor(valid, cv2.COLOR_GRAY2BGR)]
-        cells = [cv2.resize(c, (tile, tile * c.shape[0] // c.shape[1]),
-                            interpolation=cv2.INTER_AREA) for c in cells]
-        row = np.hstack(cells)
-        cv2.putText(row, f"t={t}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
-        rows.append(row)
-    sheet = np.vstack(rows)
-    cv2.putText(sheet, f"max {scale:.1f} px", (tile + 4, sheet.shape[0] - 6),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
-    write_image(out_path, sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cells += [seq.read(t), flow_to_color(flow, scale), valid]
+        labels += [f"t={t}", f"max {scale:.1f} px" if k == 0 else None, None]
+    return contact_sheet(cells, 3, labels=labels, tile_width=tile)

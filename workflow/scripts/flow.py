@@ -1,15 +1,8 @@
-import cv2
+from pose_animate.appearance.flow import compute_flow, flow_sheet
+from pose_animate.core.stage import stage_job
 
-from pose_animate.appearance.flow import compute_flow_folder, flow_qa_sheet
-from pose_animate.core.runlog import to_log
-
-with to_log(snakemake.log[0]):
-    cv2.setNumThreads(1)  # parallel over frame pairs instead (see compute_flow_folder)
-    cfg = snakemake.params.cfg
-    compute_flow_folder(snakemake.input.frames, snakemake.output.fwd, snakemake.output.bwd,
-                        snakemake.output.valid, snakemake.output.record,
-                        method=cfg["method"], preset=cfg["preset"], alpha=cfg["alpha"],
-                        beta=cfg["beta"], import_dir=(snakemake.input.source or [None])[0],
-                        subject=snakemake.wildcards.subject, workers=snakemake.threads)
-    flow_qa_sheet(snakemake.input.frames, snakemake.output.fwd, snakemake.output.valid,
-                  snakemake.output.sheet, n_pairs=cfg["qa_pairs"])
+with stage_job(snakemake, "flow") as job:
+    record = compute_flow(job.input.frames, job.output.fwd, job.output.bwd, job.output.valid,
+                          job.settings, source=job.source, workers=job.threads)
+    job.save(record, sheet=flow_sheet(job.input.frames, job.output.fwd, job.output.valid,
+                                      job.settings["qa_pairs"]))
