@@ -30,8 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pose_animate.core.body import J, body_height_px, empty_person  # noqa: E402
-from pose_animate.densepose.h36m import H36M_TO_BODY25  # noqa: E402
+from pose_animate.core.config import settings  # noqa: E402
 from pose_animate.core.formats import list_frames, read_openpose_folder  # noqa: E402
+from pose_animate.densepose.h36m import H36M_TO_BODY25  # noqa: E402
 from pose_animate.frames.extract import extract_frames  # noqa: E402
 from pose_animate.keypoints.detect import detect_folder  # noqa: E402
 from pose_animate.keypoints.mapping import coco17_to_body25  # noqa: E402
@@ -59,8 +60,8 @@ def bare_loop(paths, holistic: bool) -> tuple[float, float]:
 
 def our_stage(frames_dir, out_dir, holistic: bool) -> tuple[float, float, dict]:
     """(wall seconds, CPU seconds, record) of the keypoints stage."""
-    cfg = {"backend": "mediapipe", "face_hands": holistic, "model_complexity": 1,
-           "min_confidence": 0.5}
+    cfg = settings("keypoints", backend="mediapipe", face_hands=holistic, model_complexity=1,
+                   min_confidence=0.5)
     start, cpu = time.perf_counter(), time.process_time()
     record = detect_folder(frames_dir, out_dir, cfg)
     return time.perf_counter() - start, time.process_time() - cpu, record
@@ -140,7 +141,8 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        extract_frames(args.video, tmp / "frames", size=args.size, max_frames=args.frames)
+        extract_frames(args.video, tmp / "frames",
+                       settings("frames", size=args.size, max_frames=args.frames))
         paths = list_frames(tmp / "frames")
         n = len(paths)
         print(f"{n} frames of {Path(args.video).name} at {args.size} px")

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 
 from pose_animate.core.body import FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
-from pose_animate.core.formats import keypoints_name, read_json, read_openpose, read_openpose_folder
+from pose_animate.core.formats import keypoints_name, read_openpose, read_openpose_folder
 from pose_animate.keypoints.detect import SubjectFollower, detect_folder
 from pose_animate.keypoints.mediapipe_backend import MediapipeBackend
-from pose_animate.keypoints.stage import run_keypoints
+from pose_animate.keypoints.stage import find_keypoints
 from pose_animate.keypoints.track import keypoint_box
 
-POSE = {"backend": "mediapipe", "face_hands": False, "model_complexity": 1,
-        "min_confidence": 0.5}
+POSE = settings("keypoints", backend="mediapipe", face_hands=False, model_complexity=1,
+                min_confidence=0.5)
 
 
 def decode(video, n_frames, step=1, long_side=512):
@@ -49,7 +50,7 @@ def dance(realdata, tmp_path_factory):
 
 
 def test_dancer_found_in_nearly_every_frame(dance, tmp_path):
-    record = detect_folder(dance, tmp_path / "raw", POSE, subject="dancer")
+    record = detect_folder(dance, tmp_path / "raw", POSE)
     assert record["frames"] == 48 and record["frames_with_person"] >= 0.95 * 48
     assert record["backend"] == "mediapipe pose" and record["mean_confidence"] > 0.6
     # mediapipe cannot count people: the record says so rather than claiming zero.
@@ -143,9 +144,8 @@ def test_frames_with_nobody_are_an_error_and_write_nothing(tmp_path):
     folder = write_frames(tmp_path / "frames",
                           [rng.integers(0, 40, (128, 128, 3), np.uint8) for _ in range(4)])
     with pytest.raises(PoseAnimateError) as err:
-        detect_folder(folder, tmp_path / "raw", POSE, subject="empty")
-    assert "subject 'empty'" in str(err.value) and "no person found in any of the 4 frames" \
-        in str(err.value)
+        detect_folder(folder, tmp_path / "raw", POSE)
+    assert "no person found in any of the 4 frames" in str(err.value)
     assert not (tmp_path / "raw").exists() and not list(tmp_path.glob(".raw*"))
 
 
@@ -154,10 +154,10 @@ def test_frames_without_a_person_get_empty_people_and_are_counted(dance, tmp_pat
     frames = [cv2.imread(str(p)) for p in paths]
     frames[3] = np.full_like(frames[3], 128)
     folder = write_frames(tmp_path / "frames", frames)
-    record = run_keypoints(folder, None, tmp_path / "raw", tmp_path / "keypoints.json", POSE)
+    record = find_keypoints(folder, None, tmp_path / "raw", POSE)
     assert record["frames_with_person"] == 5 and record["frames_without_person_first"] == [3]
     assert json.loads((tmp_path / "raw" / keypoints_name(3)).read_text())["people"] == []
-    assert read_json(tmp_path / "keypoints.json")["frames_without_person"] == 1
+    assert json.loads(json.dumps(record))["frames_without_person"] == 1  # a JSON record
 
 
 def test_synthetic_clip_detected_within_3_percent_of_height(synth_clip, tmp_path):

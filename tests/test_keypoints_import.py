@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from pose_animate.core.body import J, N_BODY, empty_person
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
-from pose_animate.core.formats import keypoints_name, openpose_dict, read_json, read_openpose
+from pose_animate.core.formats import keypoints_name, openpose_dict, read_openpose
 from pose_animate.frames.crop import frame_source_indices
 from pose_animate.keypoints.import_alphapose import import_alphapose_file, read_alphapose
 from pose_animate.keypoints.import_openpose import import_openpose_folder
-from pose_animate.keypoints.stage import run_keypoints
+from pose_animate.keypoints.stage import find_keypoints
 
 
 def figure(cx, cy, height, conf=0.8):
@@ -48,7 +49,7 @@ def test_openpose_folder_is_renumbered_mapped_and_followed(tmp_path):
     source = write_openpose_source(tmp_path / "op", subject_frames())
     out = tmp_path / "raw"
     record = import_openpose_folder(source, out, n_source_frames=12, frame_size=(512, 512),
-                                    to_frame=halve, subject="bob")
+                                    to_frame=halve)
     assert sorted(p.name for p in out.iterdir()) == [keypoints_name(t) for t in range(12)]
     for t in range(12):
         people = read_openpose(out / keypoints_name(t))
@@ -86,9 +87,9 @@ def test_openpose_resampled_frames_take_their_source_frames(tmp_path):
 def test_openpose_count_mismatch_is_a_clear_error(tmp_path):
     source = write_openpose_source(tmp_path / "op", subject_frames(11))
     with pytest.raises(PoseAnimateError) as err:
-        import_openpose_folder(source, tmp_path / "raw", 12, (512, 512), subject="bob")
+        import_openpose_folder(source, tmp_path / "raw", 12, (512, 512))
     message = str(err.value)
-    assert "subject 'bob'" in message and str(source) in message
+    assert str(source) in message
     assert "11 OpenPose files for a video of 12 frames" in message and "Fix:" in message
     assert not (tmp_path / "raw").exists()
 
@@ -104,9 +105,9 @@ def test_corrupt_or_wrong_sized_openpose_file_names_subject_file_and_fix(tmp_pat
     bad = source / "frame2_keypoints.json"
     bad.write_text(content)
     with pytest.raises(PoseAnimateError) as err:
-        import_openpose_folder(source, tmp_path / "raw", 4, (512, 512), subject="bob")
+        import_openpose_folder(source, tmp_path / "raw", 4, (512, 512))
     message = str(err.value)
-    assert "subject 'bob'" in message and str(bad) in message and problem in message
+    assert str(bad) in message and problem in message
     assert "Fix:" in message
     assert not (tmp_path / "raw").exists() and not list(tmp_path.glob(".raw*"))
     assert bad.read_text() == content  # inputs are never touched
@@ -142,7 +143,7 @@ def test_alphapose_coco17_frames_from_image_ids(tmp_path):
     entries = [alphapose_entry(f"{t}.jpg", 100 + 10 * t, 200) for t in range(10) if t != 4]
     entries.append(alphapose_entry("6.jpg", 800, 100))  # a second, smaller person
     path = write_alphapose(tmp_path / "alphapose-results.json", entries)
-    record = import_alphapose_file(path, tmp_path / "raw", 10, (1024, 1024), subject="bob")
+    record = import_alphapose_file(path, tmp_path / "raw", 10, (1024, 1024))
     assert record["frames_with_person"] == 9 and record["frames_with_two_or_more_people"] == 1
     assert read_openpose(tmp_path / "raw" / keypoints_name(4)) == []
     six = read_openpose(tmp_path / "raw" / keypoints_name(6))
@@ -165,9 +166,9 @@ def test_alphapose_for_another_frame_count_is_a_clear_error(tmp_path):
     entries = [alphapose_entry(f"{t}.jpg", 200, 200) for t in range(40)]
     path = write_alphapose(tmp_path / "alphapose-results.json", entries)
     with pytest.raises(PoseAnimateError) as err:
-        import_alphapose_file(path, tmp_path / "raw", 24, (512, 512), subject="bob")
+        import_alphapose_file(path, tmp_path / "raw", 24, (512, 512))
     message = str(err.value)
-    assert "subject 'bob'" in message and str(path) in message
+    assert str(path) in message
     assert "frame 39" in message and "24 frames" in message and "Fix:" in message
     assert not (tmp_path / "raw").exists()
 
@@ -182,7 +183,7 @@ def test_bad_alphapose_files(tmp_path, content, problem):
     path = tmp_path / "a.json"
     path.write_text(content)
     with pytest.raises(PoseAnimateError, match=problem):
-        read_alphapose(path, 10, subject="bob")
+        read_alphapose(path, 10)
 
 
 # ---- through the frames stage's record -----------------------------------------------------
@@ -197,10 +198,9 @@ def test_stage_imports_through_the_frames_record(tmp_path):
                      "scale": [0.5, 0.5], "probe": {"frames": 12, "fps": 24.0}}
     (tmp_path / "frames.json").write_text(json.dumps(frames_record))
     source = write_openpose_source(tmp_path / "op", subject_frames())
-    cfg = {"backend": "mediapipe"}
-    record = run_keypoints(frames_dir, tmp_path / "frames.json", tmp_path / "raw",
-                           tmp_path / "keypoints.json", cfg, source=source, subject="bob")
-    assert read_json(tmp_path / "keypoints.json") == json.loads(json.dumps(record))
+    record = find_keypoints(frames_dir, tmp_path / "frames.json", tmp_path / "raw",
+                            settings("keypoints"), source=source)
+    assert json.loads(json.dumps(record)) == record  # a JSON record, as the stage shell writes
     assert record["backend"] == "import openpose" and record["frames"] == 6
     picked = frame_source_indices(frames_record)
     for t, s in enumerate(picked):

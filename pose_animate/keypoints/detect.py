@@ -30,7 +30,8 @@ def read_ahead(paths, depth: int = 2):
 
 
 def make_backend(cfg: dict):
-    """The detector named by the config's keypoints section."""
+    """The detector named by the config's keypoints section (`cfg`; renderer evaluation passes
+    it with face_hands off)."""
     if cfg["backend"] == "mediapipe":
         from .mediapipe_backend import MediapipeBackend
 
@@ -92,23 +93,21 @@ def _box(person):
     return None if person is None else keypoint_box(person)
 
 
-def detect_folder(frames_dir, out_dir, cfg: dict, subject: str | None = None) -> dict:
-    """Detect the subject in every frame of `frames_dir`; write `out_dir`; return the record."""
+def detect_folder(frames_dir, out_dir, settings: dict) -> dict:
+    """Detect the subject in every frame of `frames_dir`; write `out_dir`; return the record.
+    `settings` is the config's `keypoints` section."""
     started = time.perf_counter()
-    try:
-        paths = list_frames(frames_dir)
-    except PoseAnimateError as exc:
-        raise exc.for_subject(subject) if subject else exc
+    paths = list_frames(frames_dir)
     if not paths:
-        raise PoseAnimateError("the frame folder holds no frames.", subject=subject,
-                               path=frames_dir, fix="rerun the frames stage.")
-    frames = progress(read_ahead(paths), total=len(paths), desc=f"keypoints {subject or ''}")
-    with make_backend(cfg) as backend:
+        raise PoseAnimateError("the frame folder holds no frames.", path=frames_dir,
+                               fix="rerun the frames stage.")
+    frames = progress(read_ahead(paths), total=len(paths), desc="keypoints")
+    with make_backend(settings) as backend:
         log.info("keypoints: %s (%s) on %d frames of %s", backend.name,
                  backend.mode, len(paths), frames_dir)
         if backend.sees_one_person:
             follower = SubjectFollower(backend)
-            with KeypointsWriter(out_dir, len(paths), subject, started) as writer:
+            with KeypointsWriter(out_dir, len(paths), started) as writer:
                 for t, image in frames:
                     writer.add(t, follower.step(image)[0])
             # mediapipe sees one person per frame: it cannot count people, only tell when the
@@ -116,5 +115,5 @@ def detect_folder(frames_dir, out_dir, cfg: dict, subject: str | None = None) ->
             return writer.record(f"{backend.name} {backend.mode}", **follower.stats,
                                  frames_with_two_or_more_people=None)
         candidates = [backend.detect_all(image) for _, image in frames]
-    return write_followed(out_dir, candidates, backend.name, subject, started)
+    return write_followed(out_dir, candidates, backend.name, started)
 

@@ -24,51 +24,49 @@ from .output import write_imported
 _FIX = "import the AlphaPose results of this very video (alphapose-results.json)."
 
 
-def _frame_number(image_id, path, subject) -> int:
+def _frame_number(image_id, path) -> int:
     if isinstance(image_id, int) and image_id >= 0:
         return image_id
     digits = re.findall(r"\d+", Path(str(image_id)).stem)
     if not digits:
-        raise PoseAnimateError(f"image_id {image_id!r} holds no frame number.", subject=subject,
-                               path=path, fix=_FIX)
+        raise PoseAnimateError(f"image_id {image_id!r} holds no frame number.", path=path,
+                               fix=_FIX)
     return int(digits[-1])
 
 
-def read_alphapose(path, n_source_frames: int, subject: str | None = None
-                   ) -> list[list[np.ndarray]]:
+def read_alphapose(path, n_source_frames: int) -> list[list[np.ndarray]]:
     """People of each source frame, each mapped to (137, 3) in source pixels."""
     path = Path(path)
     try:
         entries = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PoseAnimateError(f"not a readable AlphaPose results file ({exc}).",
-                               subject=subject, path=path, fix=_FIX)
+        raise PoseAnimateError(f"not a readable AlphaPose results file ({exc}).", path=path,
+                               fix=_FIX)
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise PoseAnimateError("an AlphaPose results file is a JSON list of people.",
-                               subject=subject, path=path,
+        raise PoseAnimateError("an AlphaPose results file is a JSON list of people.", path=path,
                                fix="run AlphaPose with its default --format (not cmu/open).")
     people = []
     for k, entry in enumerate(entries):
         if "image_id" not in entry or "keypoints" not in entry:
-            raise PoseAnimateError(f"entry {k} lacks 'image_id' or 'keypoints'.",
-                                   subject=subject, path=path, fix=_FIX)
+            raise PoseAnimateError(f"entry {k} lacks 'image_id' or 'keypoints'.", path=path,
+                                   fix=_FIX)
         values = entry["keypoints"]
         count = len(values) // 3 if isinstance(values, list) else -1
         if count not in BODY_LAYOUTS or len(values) != count * 3:
             raise PoseAnimateError(
                 f"entry {k} has {len(values) if isinstance(values, list) else 'no'} keypoint "
                 f"values; expected 51 (COCO-17), 78 (Halpe-26) or 399 (COCO-WholeBody 133).",
-                subject=subject, path=path, fix="run AlphaPose with a COCO-17, Halpe-26 or "
-                "COCO-WholeBody model.")
+                path=path, fix="run AlphaPose with a COCO-17, Halpe-26 or COCO-WholeBody "
+                               "model.")
         try:
             points = np.asarray(values, np.float32).reshape(count, 3)
         except (TypeError, ValueError):
-            raise PoseAnimateError(f"entry {k} has keypoints that are not numbers.",
-                                   subject=subject, path=path, fix=_FIX)
+            raise PoseAnimateError(f"entry {k} has keypoints that are not numbers.", path=path,
+                                   fix=_FIX)
         if not np.isfinite(points).all():
-            raise PoseAnimateError(f"entry {k} has NaN or infinite keypoints.",
-                                   subject=subject, path=path, fix=_FIX)
-        people.append((_frame_number(entry["image_id"], path, subject), BODY_LAYOUTS[count](points)))
+            raise PoseAnimateError(f"entry {k} has NaN or infinite keypoints.", path=path,
+                                   fix=_FIX)
+        people.append((_frame_number(entry["image_id"], path), BODY_LAYOUTS[count](points)))
     numbers = [t for t, _ in people]
     if numbers and min(numbers) >= 1 and max(numbers) == n_source_frames:
         people = [(t - 1, p) for t, p in people]
@@ -76,8 +74,7 @@ def read_alphapose(path, n_source_frames: int, subject: str | None = None
     if numbers and max(numbers) >= n_source_frames:
         raise PoseAnimateError(
             f"results reach frame {max(numbers)}, but the video has {n_source_frames} frames "
-            f"(0..{n_source_frames - 1}): the file is for another video.",
-            subject=subject, path=path, fix=_FIX)
+            f"(0..{n_source_frames - 1}): the file is for another video.", path=path, fix=_FIX)
     if numbers and max(numbers) < 0.9 * (n_source_frames - 1):
         log.warning("AlphaPose results end at frame %d of %d: a file for a shorter video, or "
                     "nobody in the last frames?", max(numbers), n_source_frames)
@@ -88,12 +85,11 @@ def read_alphapose(path, n_source_frames: int, subject: str | None = None
 
 
 def import_alphapose_file(path, out_dir, n_source_frames: int, frame_size, to_frame=None,
-                          source_frames: list[int] | None = None,
-                          subject: str | None = None) -> dict:
+                          source_frames: list[int] | None = None) -> dict:
     """Import, map to frame pixels, follow the subject, write `out_dir`; return the record."""
     started = time.perf_counter()
-    frames = read_alphapose(path, n_source_frames, subject)
+    frames = read_alphapose(path, n_source_frames)
     if source_frames is not None:
         frames = [frames[s] for s in source_frames]
-    return write_imported(out_dir, frames, "import alphapose", frame_size, to_frame, subject,
-                          started, source=str(path))
+    return write_imported(out_dir, frames, "import alphapose", frame_size, to_frame, started,
+                          source=str(path))

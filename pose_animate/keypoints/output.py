@@ -21,15 +21,14 @@ from .track import follow_most_prominent
 class KeypointsWriter:
     """Collects one person (or None) per frame into `folder`, which appears only when complete.
 
-    with KeypointsWriter(folder, n_frames, subject) as writer:
+    with KeypointsWriter(folder, n_frames) as writer:
         writer.add(t, person, n_people_seen)
     record = writer.record(backend="mediapipe")
     """
 
-    def __init__(self, folder, n_frames: int, subject: str | None = None,
-                 started: float | None = None):
+    def __init__(self, folder, n_frames: int, started: float | None = None):
         """`started`: the stage's time.perf_counter() start (default: now), for `seconds`."""
-        self.folder, self.n_frames, self.subject = Path(folder), n_frames, subject
+        self.folder, self.n_frames = Path(folder), n_frames
         self.with_person, self.with_several, self.confidences = 0, 0, []
         self.empty_frames: list[int] = []
         self._next = 0
@@ -44,15 +43,15 @@ class KeypointsWriter:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None and self._next != self.n_frames:
             exc = PoseAnimateError(f"keypoints for {self._next} of {self.n_frames} frames.",
-                                   subject=self.subject, path=self.folder,
+                                   path=self.folder,
                                    fix="this is a bug in the keypoints stage; please report it.")
             self._dir.__exit__(type(exc), exc, None)
             raise exc
         if exc_type is None and self.with_person == 0 and self.n_frames:
             exc = PoseAnimateError(
-                f"no person found in any of the {self.n_frames} frames.", subject=self.subject,
-                path=self.folder, fix="check that the video shows a person (whole body works "
-                "best), or lower keypoints.min_confidence in the config.")
+                f"no person found in any of the {self.n_frames} frames.", path=self.folder,
+                fix="check that the video shows a person (whole body works best), or lower "
+                    "keypoints.min_confidence in the config.")
             self._dir.__exit__(type(exc), exc, None)
             raise exc
         self.seconds = time.perf_counter() - self._start
@@ -101,18 +100,17 @@ class KeypointsWriter:
 
 
 def write_followed(folder, candidates: list[list[np.ndarray]], backend: str,
-                   subject: str | None = None, started: float | None = None, **extra) -> dict:
+                   started: float | None = None, **extra) -> dict:
     """Write the most prominent person's track from several people per frame; the record."""
     chosen = follow_most_prominent(candidates)
-    with KeypointsWriter(folder, len(candidates), subject, started) as writer:
+    with KeypointsWriter(folder, len(candidates), started) as writer:
         for t, (people, j) in enumerate(zip(candidates, chosen)):
             writer.add(t, None if j is None else people[j], len(people))
     return writer.record(backend, **extra)
 
 
 def write_imported(folder, candidates: list[list[np.ndarray]], backend: str, frame_size,
-                   to_frame=None, subject: str | None = None, started: float | None = None,
-                   **extra) -> dict:
+                   to_frame=None, started: float | None = None, **extra) -> dict:
     """Imported people (source-video pixels) -> frame pixels -> the subject's track, written.
 
     `to_frame` maps (N, 2) source pixels to frame pixels (the frames stage's crop and resize;
@@ -133,4 +131,4 @@ def write_imported(folder, candidates: list[list[np.ndarray]], backend: str, fra
             if np.any(person[:, 2] > 0):
                 frame_people.append(person)
         mapped.append(frame_people)
-    return write_followed(folder, mapped, backend, subject, started, **extra)
+    return write_followed(folder, mapped, backend, started, **extra)

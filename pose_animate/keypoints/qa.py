@@ -1,23 +1,23 @@
-"""QA pictures of a subject's keypoints: a contact sheet and an overlay video."""
+"""QA of a subject's keypoints: a contact sheet (a picture) and an overlay video."""
 
 from pathlib import Path
 
-import cv2
+import numpy as np
 
 from ..core.draw import contact_sheet, draw_skeleton, evenly_spaced
 from ..core.errors import PoseAnimateError
-from ..core.formats import keypoints_name, list_frames, read_image, read_openpose, write_image
+from ..core.formats import keypoints_name, list_frames, read_image, read_openpose
 from ..core.runlog import progress
 from ..core.videoio import VideoWriter
 
 
-def _pairs(frames_dir, keypoints_dir, subject=None):
+def _pairs(frames_dir, keypoints_dir):
     frames = list_frames(frames_dir)
     files = [Path(keypoints_dir) / keypoints_name(t) for t in range(len(frames))]
     missing = [f for f in files if not f.is_file()]
     if missing or len(list(Path(keypoints_dir).glob("*_keypoints.json"))) != len(frames):
         raise PoseAnimateError(f"the keypoints folder does not match the {len(frames)} frames.",
-                               subject=subject, path=keypoints_dir,
+                               path=keypoints_dir,
                                fix="rerun the keypoints stage (snakemake --forcerun keypoints).")
     return frames, files
 
@@ -29,23 +29,19 @@ def _drawn(frame_path, keypoints_path):
     return image
 
 
-def keypoints_sheet(frames_dir, keypoints_dir, out_path, n_frames: int = 16,
-                    tile_width: int = 256, subject: str | None = None) -> list[int]:
-    """Skeletons over `n_frames` evenly spaced frames, labelled with frame numbers; returns
-    the frame numbers shown."""
-    frames, files = _pairs(frames_dir, keypoints_dir, subject)
+def keypoints_sheet(frames_dir, keypoints_dir, n_frames: int = 16,
+                    tile_width: int = 256) -> np.ndarray:
+    """Skeletons over `n_frames` evenly spaced frames, each labelled with its frame number."""
+    frames, files = _pairs(frames_dir, keypoints_dir)
     picked = evenly_spaced(len(frames), n_frames)
     tiles = [_drawn(frames[t], files[t]) for t in picked]
     cols = min(len(tiles), max(1, round(len(tiles) ** 0.5)))
-    sheet = contact_sheet(tiles, cols, [f"{t:06d}" for t in picked], tile_width=tile_width)
-    write_image(out_path, sheet, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return picked
+    return contact_sheet(tiles, cols, [f"{t:06d}" for t in picked], tile_width=tile_width)
 
 
-def keypoints_overlay(frames_dir, keypoints_dir, out_path, fps: float,
-                      subject: str | None = None) -> int:
+def keypoints_overlay(frames_dir, keypoints_dir, out_path, fps: float) -> int:
     """Every frame with its skeleton, as an H.264 video; returns the number of frames."""
-    frames, files = _pairs(frames_dir, keypoints_dir, subject)
+    frames, files = _pairs(frames_dir, keypoints_dir)
     with VideoWriter(out_path, fps) as writer:
         for frame, keypoints in progress(zip(frames, files), total=len(frames), desc="overlay"):
             writer.write(_drawn(frame, keypoints))
