@@ -28,8 +28,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pose_animate import texture  # noqa: E402
-from pose_animate.densepose import skeleton  # noqa: E402
+from pose_animate.densepose import skeleton, texture  # noqa: E402
 from pose_animate.densepose.h36m import (canonical_joints, h36m_to_body25,  # noqa: E402
                                          region_agreement, region_map)
 from pose_animate.densepose.metrics import iuv_agreement  # noqa: E402
