@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from pose_animate.core.config import settings
 from pose_animate.densepose.metrics import iuv_agreement
-from pose_animate.densepose.stage import densepose_folder
+from pose_animate.densepose.stage import densepose_iuv
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import frame_name, read_iuv, write_image, write_iuv, write_openpose
 
@@ -27,8 +28,8 @@ def subject(tmp_path_factory):
 
 def test_skeleton_backend_with_masks(subject, tmp_path):
     root, truth = subject
-    record = densepose_folder(root / "frames", root / "openpose_json", tmp_path / "densepose",
-                              mask_dir=root / "mask", subject="demo")
+    record = densepose_iuv(root / "frames", root / "openpose_json", tmp_path / "densepose",
+                           settings("densepose"), masks=root / "mask")
     files = sorted((tmp_path / "densepose").iterdir())
     assert [f.name for f in files] == [frame_name(i) for i in range(4)]
     assert record["backend"] == "skeleton" and record["silhouette"] == "masks"
@@ -39,27 +40,28 @@ def test_skeleton_backend_with_masks(subject, tmp_path):
 
 def test_missing_mask_names_subject_and_leaves_no_output(subject, tmp_path):
     root, _ = subject
-    with pytest.raises(PoseAnimateError, match="subject 'demo'.*no mask for frame 0"):
-        densepose_folder(root / "frames", root / "openpose_json", tmp_path / "densepose",
-                         mask_dir=tmp_path / "nowhere", subject="demo")
+    with pytest.raises(PoseAnimateError, match="no mask for frame 0"):
+        densepose_iuv(root / "frames", root / "openpose_json", tmp_path / "densepose",
+                      settings("densepose"), masks=tmp_path / "nowhere")
     assert not (tmp_path / "densepose").exists()
     assert not list(tmp_path.iterdir())
 
 
 def test_import_backend_copies_a_validated_folder(subject, tmp_path):
     root, truth = subject
-    record = densepose_folder(root / "frames", root / "openpose_json", tmp_path / "out",
-                              backend="import", import_path=root / "truth")
+    imports = settings("densepose", backend="import")
+    record = densepose_iuv(root / "frames", root / "openpose_json", tmp_path / "out", imports,
+                           source=root / "truth")
     assert record["backend"] == "import" and record["frames_without_person"] == 0
     parts, _, _ = read_iuv(tmp_path / "out" / frame_name(2))
     assert (parts == truth[2][0]).all()
     with pytest.raises(PoseAnimateError, match="import path does not exist"):
-        densepose_folder(root / "frames", root / "openpose_json", tmp_path / "out2",
-                         backend="import", import_path=tmp_path / "missing.pkl")
+        densepose_iuv(root / "frames", root / "openpose_json", tmp_path / "out2", imports,
+                      source=tmp_path / "missing.pkl")
 
 
 def test_detectron2_backend_explains_what_is_missing(subject, tmp_path):
     root, _ = subject
     with pytest.raises(PoseAnimateError, match="detectron2|DensePose"):
-        densepose_folder(root / "frames", root / "openpose_json", tmp_path / "out",
-                         backend="detectron2", detectron2_config=None)
+        densepose_iuv(root / "frames", root / "openpose_json", tmp_path / "out",
+                      settings("densepose", backend="detectron2", detectron2_config=None))

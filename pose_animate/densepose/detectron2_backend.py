@@ -8,6 +8,7 @@ resolution) is converted by `convert.chart_output_to_result`, the same code the 
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..core.errors import PoseAnimateError
 from .convert import chart_output_to_result, paste, select_person
@@ -20,8 +21,7 @@ INSTALL_FIX = ("install detectron2 and its DensePose project (pip install "
 def load_predictor(config_path, weights_path, device: str | None = None):
     """A detectron2 DefaultPredictor for a DensePose chart model (clear errors when detectron2,
     the config or the weights are missing)."""
-    try:
-        import torch
+    try:  # detectron2 is optional: imported only when this backend runs
         from densepose import add_densepose_config
         from detectron2.config import get_cfg
         from detectron2.engine.defaults import DefaultPredictor
@@ -48,8 +48,6 @@ def load_predictor(config_path, weights_path, device: str | None = None):
 def predict_iuv(predictor, image: np.ndarray, person: np.ndarray | None = None,
                 min_score: float = 0.0):
     """(I, U, V) of the subject in one BGR frame; empty when nobody is detected."""
-    import torch
-
     with torch.no_grad():
         instances = predictor(image)["instances"].to("cpu")
     shape = image.shape[:2]

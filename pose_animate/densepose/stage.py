@@ -1,6 +1,6 @@
 """The densepose stage: a subject's frames (+ keypoints, + masks) -> `densepose/000000.png ...`.
 
-Backends: `skeleton` (default; with the person masks when `mask_dir` is given, else a
+Backends: `skeleton` (default; with the person masks when a mask folder is given, else a
 silhouette made of the keypoints' capsules), `detectron2` (DensePose R-CNN from local config
 and weights) and `import` (an `apply_net.py dump` file or a folder of IUV PNGs). The output
 folder appears only when every frame is written.
@@ -16,6 +16,9 @@ from ..core.atomic import atomic_dir
 from ..core.errors import PoseAnimateError
 from ..core.formats import frame_name, list_frames, read_image, read_openpose_folder, write_iuv
 from ..core.runlog import log, progress
+from .detectron2_backend import load_predictor, predict_iuv
+from .import_dump import import_dump, import_iuv_folder
+from .skeleton import SkeletonIUV
 
 BACKENDS = ("skeleton", "detectron2", "import")
 
@@ -34,20 +37,17 @@ def read_mask(mask_dir: Path, t: int, shape) -> np.ndarray:
     return mask >= 128
 
 
-def densepose_folder(frames_dir, keypoints_dir, out_dir, *, backend: str = "skeleton",
-                     mask_dir=None, import_path=None, detectron2_config=None,
-                     detectron2_weights=None, min_score: float = 0.8, device=None,
-                     subject: str | None = None) -> dict:
-    """Write one IUV PNG per frame into `out_dir` (atomically); return the stage record."""
-    try:
-        return _run(frames_dir, keypoints_dir, out_dir, backend, mask_dir, import_path,
-                    detectron2_config, detectron2_weights, min_score, device)
-    except PoseAnimateError as exc:
-        raise exc.for_subject(subject) if subject else exc
+def densepose_iuv(frames_dir, keypoints_dir, out_dir, settings: dict, *, masks=None,
+                  source=None) -> dict:
+    """The densepose stage: one IUV PNG per frame into `out_dir` (atomically); return the
+    record.
 
-
-def _run(frames_dir, keypoints_dir, out_dir, backend, mask_dir, import_path,
-         detectron2_config, detectron2_weights, min_score, device):
+    `settings` is the config's `densepose` section. `masks` is the person mask folder (the
+    rule gives it to the skeleton backend when `use_masks` is on; without it the silhouette
+    is made of the keypoints' capsules); `source` is what the import backend reads (the
+    rule's import input: `import_path` with the subject filled in).
+    """
+    backend = settings["backend"]
     if backend not in BACKENDS:
         raise PoseAnimateError(f"unknown densepose backend '{backend}'.",
                                fix=f"set densepose.backend to one of {', '.join(BACKENDS)}.")
@@ -61,12 +61,13 @@ def _run(frames_dir, keypoints_dir, out_dir, backend, mask_dir, import_path,
     record = {"backend": backend, "frames": len(frames)}
     with atomic_dir(out_dir) as tmp:
         if backend == "skeleton":
-            record.update(_skeleton(frames, keypoints, shape, mask_dir, tmp))
+            record.update(_skeleton(frames, keypoints, shape, masks, tmp))
         elif backend == "import":
-            record.update(_import(import_path, frames, keypoints, tmp, min_score))
+            record.update(_import(source, frames, keypoints, tmp, settings["min_score"]))
         else:
-            record.update(_detectron2(frames, keypoints, tmp, detectron2_config,
-                                      detectron2_weights, min_score, device))
+            record.update(_detectron2(frames, keypoints, tmp, settings["detectron2_config"],
+                                      settings["detectron2_weights"], settings["min_score"],
+                                      settings["device"]))
     record["seconds"] = round(time.perf_counter() - start, 2)
     log.info("densepose (%s): %d frames, %d without a person, %.1f s -> %s", backend,
              len(frames), record["frames_without_person"], record["seconds"], out_dir)
@@ -74,8 +75,6 @@ def _run(frames_dir, keypoints_dir, out_dir, backend, mask_dir, import_path,
 
 
 def _skeleton(frames, keypoints, shape, mask_dir, out):
-    from .skeleton import SkeletonIUV
-
     converter = SkeletonIUV()
     empty, fg_pixels, part_pixels = 0, [], np.zeros(25, np.int64)
     for t in progress(range(len(frames)), total=len(frames), desc="densepose skeleton"):
@@ -94,8 +93,6 @@ def _skeleton(frames, keypoints, shape, mask_dir, out):
 
 
 def _import(import_path, frames, keypoints, out, min_score):
-    from .import_dump import import_dump, import_iuv_folder
-
     if not import_path:
         raise PoseAnimateError("densepose.backend is 'import' but no import_path is set.",
                                fix="set densepose.import_path to an apply_net dump file or "
@@ -114,8 +111,6 @@ def _import(import_path, frames, keypoints, out, min_score):
 
 
 def _detectron2(frames, keypoints, out, config, weights, min_score, device):
-    from .detectron2_backend import load_predictor, predict_iuv
-
     predictor = load_predictor(config, weights, device)
     empty = 0
     for t, frame in enumerate(progress(frames, desc="densepose detectron2")):
