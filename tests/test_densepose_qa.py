@@ -22,20 +22,19 @@ def test_overlay_colours_parts_and_draws_the_v_axis():
 
 
 def test_sheets_have_the_expected_layout(tmp_path):
-    frames = []
     for t in range(5):
         write_image(tmp_path / "f" / frame_name(t), np.full((128, 128, 3), 40 * t, np.uint8))
         parts = np.zeros((128, 128), np.uint8)
         parts[32:96, 32:96] = PART["left_hand"]
         write_iuv(tmp_path / "iuv" / frame_name(t), parts, np.full((128, 128), 0.5),
                   np.full((128, 128), 0.5))
-        frames.append(tmp_path / "f" / frame_name(t))
     assert pick_frames(5, 3) == [0, 2, 4] and pick_frames(2, 6) == [0, 1]
-    sheet = iuv_sheet(frames, tmp_path / "iuv", count=3)
-    assert sheet.shape == (1600 // 3, 1600, 3)
-    atlas = np.full(ATLAS_SHAPE + (3,), 90, np.uint8)
-    assert atlas_picture(atlas, {"left_hand": 0.5}).shape == ATLAS_SHAPE + (3,)
-    pairs = rerender_sheet(frames, tmp_path / "iuv", atlas, count=2)
-    assert pairs.shape == (400, 1600, 3)                  # 2 frames x (real, re-rendered)
+    sheet = iuv_sheet(tmp_path / "f", tmp_path / "iuv", count=3)
+    assert sheet.shape == (528 + 2 * 4, 1600, 3)          # 3 tiles of 528 px, 4 px gaps
+    write_image(tmp_path / "texture.png", np.full(ATLAS_SHAPE + (3,), 90, np.uint8))
+    record = {"coverage": {"left_hand": 0.5}}
+    assert atlas_picture(tmp_path / "texture.png", record).shape == ATLAS_SHAPE + (3,)
+    pairs = rerender_sheet(tmp_path / "f", tmp_path / "iuv", tmp_path / "texture.png", count=2)
+    assert pairs.shape == (395 + 2 * 4, 1600, 3)          # 2 frames x (real, re-rendered)
     assert (pairs[250, 1400] == 90).all()                 # the re-rendered hand: atlas colour
     assert (pairs[250, 1220] == 160).all()                # around it: the real frame

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pose_animate.core.body import PART
+from pose_animate.core.config import settings
 from pose_animate.core.formats import frame_name, read_image, write_image, write_iuv
 from pose_animate.densepose.texture import (ATLAS_SHAPE, TextureAccumulator, _pixel_weights, build_texture,
                                   fill_holes, person_psnr, rerender, texel_index, tile_origin,
@@ -100,7 +101,7 @@ def test_unfold_recovers_the_painted_atlas(demo):
 def test_build_texture_writes_jpeg_and_measures_rerender(demo, tmp_path):
     root, _, _ = demo
     record = build_texture(root / "frames", root / "iuv", tmp_path / "texture.jpg",
-                           jpeg_quality=95)
+                           settings("texture", jpeg_quality=95))
     assert read_image(tmp_path / "texture.jpg").shape == (1200, 800, 3)
     # exact IUV, but 8-bit U/V (a texel's neighbour now and then) and the JPEG
     assert record["rerender"]["psnr_db_mean"] > 25
@@ -113,10 +114,10 @@ def test_mismatched_or_missing_iuv_is_a_clear_error(demo, tmp_path):
     root, _, _ = demo
     frames = tmp_path / "frames"
     write_image(frames / frame_name(0), np.zeros((64, 64, 3), np.uint8))
-    with pytest.raises(PoseAnimateError, match="subject 'x'.*no IUV for frame 000000.png"):
-        build_texture(frames, tmp_path / "none", tmp_path / "t.jpg", subject="x")
+    with pytest.raises(PoseAnimateError, match="no IUV for frame 000000.png"):
+        build_texture(frames, tmp_path / "none", tmp_path / "t.jpg", settings("texture"))
     with pytest.raises(PoseAnimateError, match="IUV is 160x160, the frame 64x64"):
-        build_texture(frames, root / "iuv", tmp_path / "t.jpg")
+        build_texture(frames, root / "iuv", tmp_path / "t.jpg", settings("texture"))
     assert not (tmp_path / "t.jpg").exists()
 
 

@@ -7,9 +7,11 @@ import cv2
 import numpy as np
 
 from ..core.body import DENSEPOSE_PARTS, N_PARTS
-from ..core.draw import evenly_spaced as pick_frames
-from ..core.formats import read_image, read_iuv
+from ..core.draw import contact_sheet, evenly_spaced as pick_frames
+from ..core.formats import list_frames, read_image, read_iuv
 from .texture import TILE, rerender, tile_origin
+
+SHEET_WIDTH, SHEET_GAP = 1600, 4  # px: the sheets' width whatever the frame size; tile gap
 
 
 def _part_colors() -> np.ndarray:
@@ -38,19 +40,6 @@ def iuv_overlay(frame: np.ndarray, parts, u, v, alpha: float = 0.7) -> np.ndarra
     return out
 
 
-def contact_sheet(tiles: list[np.ndarray], columns: int, width: int = 1600) -> np.ndarray:
-    """Tiles (same size) in a grid, scaled so that the sheet is `width` pixels wide."""
-    h, w = tiles[0].shape[:2]
-    rows = -(-len(tiles) // columns)
-    sheet = np.zeros((rows * h, columns * w, 3), np.uint8)
-    for k, tile in enumerate(tiles):
-        r, c = divmod(k, columns)
-        sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = tile
-    scale = width / sheet.shape[1]
-    return cv2.resize(sheet, (width, max(1, round(sheet.shape[0] * scale))),
-                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-
-
 def _label(img, text, org=(6, 20), scale=0.5):
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
@@ -58,19 +47,30 @@ def _label(img, text, org=(6, 20), scale=0.5):
     return img
 
 
-def iuv_sheet(frames: list[Path], iuv_dir, count: int = 12) -> np.ndarray:
-    """IUV colour maps over evenly spaced frames."""
-    tiles = []
+def _tile_width(columns: int) -> int:
+    """Tile width that makes a sheet of `columns` tiles SHEET_WIDTH pixels wide."""
+    return (SHEET_WIDTH - (columns + 1) * SHEET_GAP) // columns
+
+
+def iuv_sheet(frames_dir, iuv_dir, count: int = 12) -> np.ndarray:
+    """IUV colour maps over evenly spaced frames of `frames_dir` (the IUV PNGs of `iuv_dir`
+    have the frames' names)."""
+    frames = list_frames(frames_dir)
+    tiles, labels = [], []
     for t in pick_frames(len(frames), count):
         frame = read_image(frames[t])
-        tiles.append(_label(iuv_overlay(frame, *read_iuv(Path(iuv_dir) / frames[t].name)),
-                            f"frame {t}"))
-    return contact_sheet(tiles, columns=min(6, len(tiles)))
+        tiles.append(iuv_overlay(frame, *read_iuv(Path(iuv_dir) / frames[t].name)))
+        labels.append(f"frame {t}")
+    columns = min(6, len(tiles))
+    return contact_sheet(tiles, columns, labels=labels, tile_width=_tile_width(columns),
+                         gap=SHEET_GAP)
 
 
-def atlas_picture(texture: np.ndarray, coverage: dict) -> np.ndarray:
-    """The atlas with each tile's part name and coverage (share of texels ever seen)."""
-    out = texture.copy()
+def atlas_picture(texture_path, record: dict) -> np.ndarray:
+    """The atlas as written (the JPEG the dataset holds, not the in-memory one) with each
+    tile's part name and coverage (share of texels ever seen, from the texture record)."""
+    out = read_image(texture_path)
+    coverage = record["coverage"]
     for part in range(1, N_PARTS + 1):
         r, c = tile_origin(part)
         cv2.rectangle(out, (c, r), (c + TILE - 1, r + TILE - 1), (255, 255, 255), 1)
@@ -80,13 +80,17 @@ def atlas_picture(texture: np.ndarray, coverage: dict) -> np.ndarray:
     return out
 
 
-def rerender_sheet(frames: list[Path], iuv_dir, texture: np.ndarray,
-                   count: int = 6) -> np.ndarray:
-    """Pairs of columns: the real frame, and the texture re-rendered with its IUV over it."""
-    tiles = []
+def rerender_sheet(frames_dir, iuv_dir, texture_path, count: int = 6) -> np.ndarray:
+    """Pairs of columns: the real frame, and the texture as written re-rendered with its IUV
+    over it."""
+    frames = list_frames(frames_dir)
+    texture = read_image(texture_path)
+    tiles, labels = [], []
     for t in pick_frames(len(frames), count):
         frame = read_image(frames[t])
         parts, u, v = read_iuv(Path(iuv_dir) / frames[t].name)
-        tiles.append(_label(frame.copy(), f"frame {t}"))
-        tiles.append(_label(rerender(texture, parts, u, v, background=frame), "re-rendered"))
-    return contact_sheet(tiles, columns=min(6, len(tiles)))
+        tiles += [frame, rerender(texture, parts, u, v, background=frame)]
+        labels += [f"frame {t}", "re-rendered"]
+    columns = min(6, len(tiles))
+    return contact_sheet(tiles, columns, labels=labels, tile_width=_tile_width(columns),
+                         gap=SHEET_GAP)

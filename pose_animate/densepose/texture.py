@@ -261,23 +261,19 @@ def rerender_psnr(frames: list[Path], iuv_dir, texture: np.ndarray) -> dict:
             "psnr_db_pooled": round(float(pooled), 2)}
 
 
-def build_texture(frames_dir, iuv_dir, texture_path, *, frame_step: int = 1,
-                  neighbour_prior: float = 0.25, jpeg_quality: int = 95,
-                  subject: str | None = None) -> dict:
+def build_texture(frames_dir, iuv_dir, texture_path, settings: dict) -> dict:
     """The texture stage: unfold, write texture.jpg (atomically), return the record (coverage
-    per part, re-render PSNR over the person)."""
+    per part, re-render PSNR over the person). `settings` is the config's `texture` section."""
     start = time.perf_counter()
-    try:
-        frames = list_frames(frames_dir)
-        if not frames:
-            raise PoseAnimateError("the frame folder holds no frames.", path=frames_dir,
-                                   fix="rerun the frames stage.")
-        atlas, record = unfold_folder(frames, iuv_dir, frame_step, neighbour_prior)
-        write_image(texture_path, atlas, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
-        stored = read_image(texture_path)           # measure what users get: the JPEG
-        record["rerender"] = rerender_psnr(frames, iuv_dir, stored)
-    except PoseAnimateError as exc:
-        raise exc.for_subject(subject) if subject else exc
+    frame_step, neighbour_prior = settings["frame_step"], settings["neighbour_prior"]
+    frames = list_frames(frames_dir)
+    if not frames:
+        raise PoseAnimateError("the frame folder holds no frames.", path=frames_dir,
+                               fix="rerun the frames stage.")
+    atlas, record = unfold_folder(frames, iuv_dir, frame_step, neighbour_prior)
+    write_image(texture_path, atlas, [cv2.IMWRITE_JPEG_QUALITY, int(settings["jpeg_quality"])])
+    stored = read_image(texture_path)           # measure what users get: the JPEG
+    record["rerender"] = rerender_psnr(frames, iuv_dir, stored)
     record.update(frame_step=frame_step, neighbour_prior=neighbour_prior)
     record["seconds"] = round(time.perf_counter() - start, 2)
     log.info("texture: %d frames unfolded, mean coverage %.0f %%, re-render PSNR %s dB over the "

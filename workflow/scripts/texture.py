@@ -1,23 +1,9 @@
+from pose_animate.core.stage import stage_job
 from pose_animate.densepose.qa import atlas_picture, rerender_sheet
-from pose_animate.core.formats import list_frames, read_image, write_image, write_json
-from pose_animate.core.runlog import to_log
 from pose_animate.densepose.texture import build_texture
 
-with to_log(snakemake.log[0]):
-    cfg = snakemake.params.cfg
-    record = build_texture(
-        snakemake.input.frames,
-        snakemake.input.iuv,
-        snakemake.output.texture,
-        frame_step=cfg["frame_step"],
-        neighbour_prior=cfg["neighbour_prior"],
-        jpeg_quality=cfg["jpeg_quality"],
-        subject=snakemake.wildcards.subject,
-    )
-    write_json(snakemake.output.record, record)
-    # the QA shows the JPEG as written (what the dataset holds), not the in-memory atlas
-    texture = read_image(snakemake.output.texture)
-    write_image(snakemake.output.atlas, atlas_picture(texture, record["coverage"]))
-    frames = list_frames(snakemake.input.frames)
-    write_image(snakemake.output.rerender,
-                rerender_sheet(frames, snakemake.input.iuv, texture, cfg["qa_frames"]))
+with stage_job(snakemake, "texture") as job:
+    record = build_texture(job.input.frames, job.input.iuv, job.output.texture, job.settings)
+    job.save(record, atlas=atlas_picture(job.output.texture, record),
+             rerender=rerender_sheet(job.input.frames, job.input.iuv, job.output.texture,
+                                     job.settings["qa_frames"]))
