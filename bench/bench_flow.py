@@ -12,9 +12,9 @@ flow stage's throughput against bare OpenCV DIS on the same frames in the same r
   of a real video; and the bare loop writing with the stage's own .flo writer (write_flo, which
   is cheaper than cv2.writeOpticalFlow here), so the masks' cost alone shows too. Bare DIS
   uses OpenCV's threads (2); the stage runs as its rule does (2 pair workers, which
-  compute_flow runs with cv2.setNumThreads(1)). Ratio = bare time / stage time (goal >= 0.85), medians of --repeats
-  runs taken in rotating order; the CPU-time ratio is printed too, since wall time on a
-  shared machine depends on the other jobs.
+  compute_flow runs with cv2.setNumThreads(1)). Ratio = bare time / stage time (goal >=
+  0.85), medians of --repeats runs taken in rotating order; the CPU-time ratio is printed
+  too, since wall time on a shared machine depends on the other jobs.
 """
 
 import argparse
