@@ -3,12 +3,17 @@
 import numpy as np
 import pytest
 
+from pose_animate.clean.filters import (clean_sequence, fill_gaps, lag_frames, local_polynomial,
+                                        one_euro, prepare, repair_swaps,
+                                        second_difference_jitter, sequence_scale, smooth,
+                                        valid_mask)
+from pose_animate.clean.qa import overlay_video, trajectory_plot
+from pose_animate.clean.stage import clean_keypoints
 from pose_animate.core.body import FACE, HAND_LEFT, HAND_RIGHT, J, N_POINTS
-from pose_animate.clean.filters import (clean_folder, clean_sequence, fill_gaps, lag_frames,
-                                local_polynomial, one_euro, prepare, repair_swaps, second_difference_jitter,
-                                sequence_scale, smooth, valid_mask)
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
-from pose_animate.core.formats import read_json, read_openpose, read_openpose_folder, write_openpose_folder
+from pose_animate.core.formats import (read_openpose, read_openpose_folder, write_json,
+                                       write_openpose_folder)
 
 
 def moving_person(n_frames=80, seed=0) -> np.ndarray:
@@ -183,22 +188,38 @@ def test_clean_folder_writes_atomically_and_records(tmp_path):
     raw[15:] = 0
     write_openpose_folder(raw_dir, raw)
     before = {p.name: p.read_bytes() for p in raw_dir.iterdir()}
-    record = clean_folder(raw_dir, out_dir, tmp_path / "clean.json", subject="bob", max_gap=4)
+    record = clean_keypoints(raw_dir, out_dir, settings("clean", max_gap=4))
     cleaned = read_openpose_folder(out_dir)
     assert cleaned.shape == raw.shape
     assert read_openpose(out_dir / "000016_keypoints.json") == []   # nobody: stays empty
     assert len(read_openpose(out_dir / "000005_keypoints.json")) == 1  # short gap: filled
     assert record["frames_with_person_raw"] == 13 and record["frames_with_person_cleaned"] == 15
-    assert read_json(tmp_path / "clean.json")["frames"] == 20
+    assert record["frames"] == 20 and record["options"]["max_gap"] == 4
     assert {p.name: p.read_bytes() for p in raw_dir.iterdir()} == before  # input untouched
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_clean_folder_errors_name_the_subject_and_fix(tmp_path):
     (tmp_path / "raw").mkdir()
-    with pytest.raises(PoseAnimateError, match="subject 'bob'.*no \\*_keypoints.json.*Fix"):
-        clean_folder(tmp_path / "raw", tmp_path / "out", tmp_path / "r.json", subject="bob")
+    with pytest.raises(PoseAnimateError, match="raw: no \\*_keypoints.json.*Fix"):
+        clean_keypoints(tmp_path / "raw", tmp_path / "out", settings("clean"))
     assert not (tmp_path / "out").exists()
+
+
+def test_clean_qa_draws_from_the_folders(tmp_path, synth_clip):
+    raw_dir, out_dir = tmp_path / "raw", tmp_path / "clean"
+    raw_dir.mkdir()
+    raw = read_openpose_folder(synth_clip.truth / "keypoints")
+    raw[3] = 0
+    write_openpose_folder(raw_dir, raw)
+    clean_keypoints(raw_dir, out_dir, settings("clean"))
+    plot = trajectory_plot(raw_dir, out_dir, title="raw vs cleaned")
+    assert plot.dtype == np.uint8 and plot.shape == (810, 1080, 3)  # 12 x 9 in at 90 dpi
+    write_json(tmp_path / "frames.json", {"fps": 12})
+    n = overlay_video(synth_clip.truth / "frames", tmp_path / "frames.json", raw_dir, out_dir,
+                      tmp_path / "overlay.mp4")
+    assert n == len(raw) and (tmp_path / "overlay.mp4").stat().st_size > 1000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_real_openpose_jitter_halved_without_lag(realdata):

@@ -1,14 +1,16 @@
 """Tests of pose_animate.normalize: EDN global normalization and bone-length retargeting."""
 
+import cv2
 import numpy as np
 import pytest
 
-from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS, body_height_px
-from pose_animate.clean.qa import normalization_plot
-from pose_animate.core.errors import PoseAnimateError
-from pose_animate.core.formats import read_json, read_openpose_folder, write_openpose_folder
 from pose_animate.clean.normalize import (ankle_statistics, bone_ratios, foot_positions,
-                                    normalize_folder, normalize_pair, retarget_bones)
+                                          normalize_pair, normalize_pose, retarget_bones)
+from pose_animate.clean.qa import normalization_plot
+from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS, body_height_px
+from pose_animate.core.config import settings
+from pose_animate.core.errors import PoseAnimateError
+from pose_animate.core.formats import read_openpose_folder, write_openpose_folder
 
 
 def synth_keypoints(n_frames, **params) -> np.ndarray:
@@ -48,15 +50,17 @@ def test_demo_clip_on_disk(synth_clip, tmp_path, demo_pair):
     """Through the folder function, on the synth_clip fixture's truth keypoints."""
     target = read_openpose_folder(synth_clip.truth / "keypoints")
     write_openpose_folder(tmp_path, demo_pair[1][:len(target)] * [192 / 256, 192 / 256, 1])
-    raw, out, goal, record = normalize_folder(
-        tmp_path, synth_clip.truth / "keypoints", tmp_path / "out", tmp_path / "norm.json",
-        driving_name="d", target_name="t")
+    record = normalize_pose(tmp_path, synth_clip.truth / "keypoints", tmp_path / "out",
+                            settings("normalize"), driving_name="d", target_name="t")
+    raw, goal = read_openpose_folder(tmp_path), target
+    out = read_openpose_folder(tmp_path / "out")
     standing = foot_positions(raw) >= foot_positions(raw).max() - 1.0
     assert np.abs(foot_positions(out)[standing] - foot_positions(goal).max()).max() < 3.0
-    assert read_json(tmp_path / "norm.json")["target_subject"] == "t"
+    assert record["target_subject"] == "t"
     assert len(list((tmp_path / "out").glob("*_keypoints.json"))) == len(target)
-    normalization_plot(raw, out, goal, record, tmp_path / "qa.png")
-    assert (tmp_path / "qa.png").stat().st_size > 10_000
+    plot = normalization_plot(tmp_path, synth_clip.truth / "keypoints", tmp_path / "out", record)
+    assert plot.shape == (405, 1080, 3)  # 12 x 4.5 in at 90 dpi
+    assert len(cv2.imencode(".png", plot)[1]) > 10_000
 
 
 def depth_walk(n_frames=60) -> np.ndarray:
@@ -130,6 +134,6 @@ def test_unreadable_keypoints_name_the_subject(tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "000000_keypoints.json").write_text("{not json")
     with pytest.raises(PoseAnimateError, match="subject 'drv'.*000000_keypoints.json.*Fix"):
-        normalize_folder(tmp_path / "d", tmp_path / "t", tmp_path / "out", tmp_path / "r.json",
-                         driving_name="drv", target_name="tgt")
-    assert not (tmp_path / "out").exists() and not (tmp_path / "r.json").exists()
+        normalize_pose(tmp_path / "d", tmp_path / "t", tmp_path / "out", settings("normalize"),
+                       driving_name="drv", target_name="tgt")
+    assert not (tmp_path / "out").exists()

@@ -13,22 +13,19 @@ vectorised over joints; only the swap tracker steps through frames. The order ma
    (a filled point has weight 0: the filter interpolates it from its neighbours);
 6. with a motion net, the net's joints take the net's output instead of the classical filter.
 
+The stage that reads and writes the folders is `stage.clean_keypoints`.
+
 Cleaning never invents a point that was missing outside a filled gap: frames with nobody stay
 empty unless inside a short gap.
 """
 
 import math
-import time
-from pathlib import Path
+import warnings
 
 import numpy as np
 from scipy.ndimage import correlate1d
 
-from ..core.atomic import atomic_dir
 from ..core.body import BODY, BODY_25_LIMBS, GROUPS, HAND_LEFT, HAND_RIGHT, J, N_BODY
-from ..core.errors import PoseAnimateError
-from ..core.formats import read_openpose_folder, write_json, write_openpose_folder
-from ..core.runlog import log
 
 # Left/right joint chains that detectors confuse as a whole (OpenPose swaps a leg with its foot).
 SWAP_GROUPS = {
@@ -183,7 +180,6 @@ class _quiet_nan:
     """Silence numpy's 'All-NaN slice' warnings (a joint missing from a whole window)."""
 
     def __enter__(self):
-        import warnings
         self._ctx = warnings.catch_warnings()
         self._ctx.__enter__()
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -404,7 +400,7 @@ def clean_sequence(seq: np.ndarray, *, min_confidence: float = 0.1, max_gap: int
                    confidence_weighted: bool = True, filters: dict | None = None,
                    net=None) -> tuple[np.ndarray, dict]:
     """Clean a (T, 137, 3) sequence; returns (cleaned, counts). `net` is a loaded MotionNet
-    (pose_animate.motion_net) whose joints replace the classical filter's output."""
+    (pose_animate.clean.motion_net) whose joints replace the classical filter's output."""
     prep = prepare(seq, min_confidence=min_confidence, max_gap=max_gap,
                    swap_repair=swap_repair, outliers=outliers)
     out = prep["seq"].copy()
@@ -426,39 +422,3 @@ def clean_sequence(seq: np.ndarray, *, min_confidence: float = 0.1, max_gap: int
         out[:, joints, :2] = np.where(sel[..., None], xy, out[:, joints, :2])
     out[~present] = 0
     return out, prep["counts"]
-
-
-def clean_folder(raw_dir, out_dir, record_path, *, subject: str = "", net=None,
-                 **options) -> dict:
-    """Read raw OpenPose JSON, clean (with `net`, a loaded MotionNet, if given), write the
-    cleaned folder atomically and a record."""
-    start = time.perf_counter()
-    raw_dir = Path(raw_dir)
-    try:
-        seq = read_openpose_folder(raw_dir)
-        if len(seq) == 0:
-            raise PoseAnimateError("no *_keypoints.json files to clean.", path=raw_dir,
-                                   fix="rerun the keypoints stage for this subject.")
-    except PoseAnimateError as exc:
-        raise exc.for_subject(subject) if subject else exc
-    cleaned, counts = clean_sequence(seq, net=net, **options)
-    with atomic_dir(out_dir) as tmp:
-        write_openpose_folder(tmp, cleaned)
-    record = {
-        "method": "classical + motion net" if net else "classical",
-        "motion_net": getattr(net, "path", "in memory") if net else None,
-        "frames": len(seq),
-        "frames_with_person_raw": int((valid_mask(seq).any(1)).sum()),
-        "frames_with_person_cleaned": int((cleaned[..., 2] > 0).any(1).sum()),
-        **counts,
-        "body_jitter_px_raw": second_difference_jitter(seq),
-        "body_jitter_px_cleaned": second_difference_jitter(cleaned),
-        "seconds": round(time.perf_counter() - start, 3),
-        "options": options,
-    }
-    write_json(record_path, record)
-    log.info("cleaned %d frames: %d outliers, %d swapped chain-frames, %d points filled; "
-             "body jitter %.2f -> %.2f px", record["frames"], counts["outliers"],
-             counts["swapped_chain_frames"], counts["filled"], record["body_jitter_px_raw"],
-             record["body_jitter_px_cleaned"])
-    return record

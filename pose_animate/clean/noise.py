@@ -1,11 +1,11 @@
 """A detector-noise model: what real 2D keypoint detectors do to a clean pose sequence.
 
-Errors are in units of the person's body size (`clean.sequence_scale`, the height of the
+Errors are in units of the person's body size (`filters.sequence_scale`, the height of the
 body points) so one model fits any resolution. Four kinds, matched to real detectors:
 
 - jitter: white per-frame noise (`jitter`) plus a slowly wandering per-joint offset (AR(1) with
   correlation `drift_corr`, size `drift`): detectors both shake and drift off the true joint.
-  Calibration (`bench/bench_clean.py`, sizes as `clean.sequence_scale`): real OpenPose BODY_25
+  Calibration (`bench/bench_clean.py`, sizes as `filters.sequence_scale`): real OpenPose BODY_25
   output (../shared/realdata/keypoint_sequences/openpose_body25_real) has a median |second
   difference| of 3.76 px = 0.57 % of body size, real motion included; the default model gives
   0.61 % on a still pose. A real detector on 4 Human3.6M frames (keypoints_gt/h36m:

@@ -25,10 +25,10 @@ import numpy as np
 
 from ..core.atomic import atomic_dir
 from ..core.body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
-from .filters import _quiet_nan, sequence_scale
 from ..core.errors import PoseAnimateError
-from ..core.formats import read_openpose_folder, write_json, write_openpose_folder
+from ..core.formats import read_openpose_folder, write_openpose_folder
 from ..core.runlog import log
+from .filters import _quiet_nan, sequence_scale
 
 ANKLES = [J["RAnkle"], J["LAnkle"]]
 HIPS = [J["MidHip"], J["RHip"], J["LHip"]]
@@ -150,25 +150,28 @@ def normalize_pair(driving: np.ndarray, target: np.ndarray, *, retarget: bool = 
                  "scale_max": float(scale.max())}
 
 
-def normalize_folder(driving_dir, target_dir, out_dir, record_path, *,
-                     retarget_bones: bool = False, driving_name: str = "", target_name: str = ""):
-    """Read both cleaned OpenPose folders, write the normalized driving folder atomically and a
-    record; returns (driving, normalized, target, record) for the QA picture."""
+def normalize_pose(driving_dir, target_dir, out_dir, settings: dict, *, driving_name: str = "",
+                   target_name: str = "") -> dict:
+    """The normalize stage: read both cleaned OpenPose folders, write the normalized driving
+    folder atomically, return the record. `settings` is the config's `normalize` section.
+
+    The job is about two subjects: their names (recorded, and in the errors of either
+    folder) say which of the two a problem is in.
+    """
     sequences = []
     for folder, name in ((driving_dir, driving_name), (target_dir, target_name)):
         try:
             sequences.append(read_openpose_folder(folder))
         except PoseAnimateError as exc:
-            raise exc.for_subject(name) if name else exc
+            raise exc.name_job(subject=name or None)
     driving, target = sequences
-    out, record = normalize_pair(driving, target, retarget=retarget_bones, driving_name=driving_name,
-                                 target_name=target_name, driving_path=driving_dir,
-                                 target_path=target_dir)
+    out, record = normalize_pair(driving, target, retarget=settings["retarget_bones"],
+                                 driving_name=driving_name, target_name=target_name,
+                                 driving_path=driving_dir, target_path=target_dir)
     with atomic_dir(out_dir) as tmp:
         write_openpose_folder(tmp, out)
     record = {"target_subject": target_name, "driving_subject": driving_name, **record}
-    write_json(record_path, record)
     log.info("normalized %s onto %s: scale %.3f (%.3f..%.3f), target floor y %.1f",
              driving_name, target_name, record["scale_median"], record["scale_min"],
              record["scale_max"], record["target"]["close"])
-    return driving, out, target, record
+    return record

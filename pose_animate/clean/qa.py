@@ -1,4 +1,5 @@
-"""QA pictures of the cleaning and normalization stages.
+"""QA of the cleaning and normalization stages, drawn from the folders as written (the
+keypoints as the dataset holds them). The plots return BGR pictures; the video is written.
 
 - `trajectory_plot`: x and y over time of a few joints per group (body, face, hands), raw
   detections as dots, cleaned as a line: jitter, filled gaps and repaired jumps show at a glance.
@@ -7,19 +8,17 @@
   floor line, and skeletons of both in the target's frame.
 """
 
-import matplotlib
+import cv2
+import numpy as np
 
-matplotlib.use("Agg")
-import cv2  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ..core.body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J
+from ..core.draw import draw_skeleton, evenly_spaced
+from ..core.formats import list_frames, read_image, read_json, read_openpose_folder
+from ..core.plots import figure_image, plt
+from ..core.videoio import VideoWriter
+from .normalize import foot_positions
 
-from ..core.atomic import atomic_file  # noqa: E402
-from ..core.body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J  # noqa: E402
-from ..core.draw import draw_skeleton, evenly_spaced  # noqa: E402
-from ..core.formats import list_frames, read_image  # noqa: E402
-from .normalize import foot_positions  # noqa: E402
-from ..core.videoio import VideoWriter  # noqa: E402
+DEFAULT_FPS = 25  # for a frames record without a frame rate (a folder of images)
 
 # (label, point index) shown per group: joints that move most and are seen most.
 TRACKS = {
@@ -30,14 +29,15 @@ TRACKS = {
 }
 
 
-def _save(fig, path) -> None:
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+def raw_and_cleaned(raw_dir, cleaned_dir) -> tuple[np.ndarray, np.ndarray]:
+    """Both keypoint folders as (T, 137, 3), checked to hold the same frames."""
+    raw = read_openpose_folder(raw_dir)
+    return raw, read_openpose_folder(cleaned_dir, n_frames=len(raw))
 
 
-def trajectory_plot(raw: np.ndarray, cleaned: np.ndarray, path, title: str = "") -> None:
+def trajectory_plot(raw_dir, cleaned_dir, title: str = "") -> np.ndarray:
     """Rows: body, face, hands; columns: x and y (pixels) over frames."""
+    raw, cleaned = raw_and_cleaned(raw_dir, cleaned_dir)
     fig, axes = plt.subplots(len(TRACKS), 2, figsize=(12, 3 * len(TRACKS)), sharex=True,
                              squeeze=False)
     t = np.arange(len(raw))
@@ -58,11 +58,14 @@ def trajectory_plot(raw: np.ndarray, cleaned: np.ndarray, path, title: str = "")
         ax.set_xlabel("frame")
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, path)
+    return figure_image(fig)
 
 
-def overlay_video(frames_dir, raw: np.ndarray, cleaned: np.ndarray, path, fps: float) -> int:
-    """Raw (left) and cleaned (right) skeletons over the frames, streamed to an mp4."""
+def overlay_video(frames_dir, frames_record, raw_dir, cleaned_dir, path) -> int:
+    """Raw (left) and cleaned (right) skeletons over the frames, streamed to an mp4 at the
+    frame rate of the frames record (frames.json); returns the frames written."""
+    raw, cleaned = raw_and_cleaned(raw_dir, cleaned_dir)
+    fps = read_json(frames_record).get("fps") or DEFAULT_FPS
     frames = list_frames(frames_dir)
     with VideoWriter(path, fps) as writer:
         for t, f in enumerate(frames[:len(raw)]):
@@ -76,10 +79,12 @@ def overlay_video(frames_dir, raw: np.ndarray, cleaned: np.ndarray, path, fps: f
         return writer.frames_written
 
 
-def normalization_plot(driving: np.ndarray, normalized: np.ndarray, target: np.ndarray,
-                       record: dict, path, title: str = "") -> None:
+def normalization_plot(driving_dir, target_dir, normalized_dir, record: dict) -> np.ndarray:
     """Left: foot height over frames (driving raw, normalized, the target's and its floor line);
-    right: target and normalized driving skeletons at a few frames, in the target's frame."""
+    right: target and normalized driving skeletons at a few frames, in the target's frame.
+    `record` is the normalize stage's (its floor line and the subjects' names)."""
+    driving, target = read_openpose_folder(driving_dir), read_openpose_folder(target_dir)
+    normalized = read_openpose_folder(normalized_dir, n_frames=len(driving))
     fig, (ax, sk) = plt.subplots(1, 2, figsize=(12, 4.5))
     ax.plot(foot_positions(driving), lw=1, color="0.6", label="driving, raw")
     ax.plot(foot_positions(normalized), lw=1.5, color="C1", label="driving, normalized")
@@ -100,6 +105,7 @@ def normalization_plot(driving: np.ndarray, normalized: np.ndarray, target: np.n
     sk.set_aspect("equal")
     sk.invert_yaxis()
     sk.set_title("blue: target, orange: normalized driving", fontsize=9)
-    fig.suptitle(title)
+    names = record["driving_subject"], record["target_subject"]
+    fig.suptitle("{} normalized onto {}".format(*names) if all(names) else "")
     fig.tight_layout()
-    _save(fig, path)
+    return figure_image(fig)

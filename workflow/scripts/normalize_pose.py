@@ -1,12 +1,10 @@
+from pose_animate.clean.normalize import normalize_pose
 from pose_animate.clean.qa import normalization_plot
-from pose_animate.clean.normalize import normalize_folder
-from pose_animate.core.runlog import to_log
+from pose_animate.core.stage import stage_job
 
-with to_log(snakemake.log[0]):
-    target, driving = snakemake.wildcards.target, snakemake.wildcards.driving
-    raw, normalized, goal, record = normalize_folder(
-        snakemake.input.driving, snakemake.input.target, snakemake.output.keypoints,
-        snakemake.output.record, driving_name=driving, target_name=target,
-        **snakemake.params.cfg)
-    normalization_plot(raw, normalized, goal, record, snakemake.output.plot,
-                       title=f"{driving} normalized onto {target}")
+with stage_job(snakemake, "normalize") as job:
+    record = normalize_pose(job.input.driving, job.input.target, job.output.keypoints,
+                            job.settings, driving_name=job.wildcards.driving,
+                            target_name=job.wildcards.target)
+    job.save(record, plot=normalization_plot(job.input.driving, job.input.target,
+                                             job.output.keypoints, record))
