@@ -58,7 +58,7 @@ rule train_motion_net:
         "../envs/train.yaml"
     threads: 2
     params:
-        net=config["motion_net"],
+        cfg=config["motion_net"],
         clean=config["clean"],
     script:
         "../workflow/scripts/train_motion_net.py"

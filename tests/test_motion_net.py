@@ -112,9 +112,9 @@ def test_cleaning_uses_the_net_for_its_joints_only(trained):
 
 
 def test_train_from_config_on_openpose_folders(tmp_path):
+    from pose_animate.clean.motion_train import train_motion_net_stage
     from pose_animate.core.config import load_config
-    from pose_animate.core.formats import read_json, write_openpose_folder
-    from pose_animate.clean.motion_train import train_from_config
+    from pose_animate.core.formats import write_openpose_folder
 
     for k, clip in enumerate(dancing(3, 40)):
         seq = np.zeros((40, 137, 3), np.float32)
@@ -126,12 +126,11 @@ def test_train_from_config_on_openpose_folders(tmp_path):
         "motion_net: {channels: 8, training: {sources: [%s], steps: 6, batch_size: 4, "
         "window: 8, noise_draws: 1}}\n" % (tmp_path / "clips"))
     cfg = load_config(tmp_path / "config.yaml")
-    record = train_from_config(tmp_path / "net.pt", cfg["motion_net"], cfg["clean"],
-                               tmp_path / "net.json")
+    record = train_motion_net_stage(tmp_path / "net.pt", cfg["motion_net"], cfg["clean"])
     assert record["sequences"] == 3 and record["receptive_field"] == 81
-    assert len(record["joints"]) == 25 and read_json(tmp_path / "net.json")["train_pairs"] == 3
+    assert len(record["joints"]) == 25 and record["train_pairs"] == 3
     assert load_motion_net(tmp_path / "net.pt").config.channels == 8
     (tmp_path / "empty.yaml").write_text("motion_net: {checkpoint: net.pt}\n")
     empty = load_config(tmp_path / "empty.yaml")
     with pytest.raises(PoseAnimateError, match="no training data.*Fix"):
-        train_from_config(tmp_path / "x.pt", empty["motion_net"], empty["clean"])
+        train_motion_net_stage(tmp_path / "x.pt", empty["motion_net"], empty["clean"])

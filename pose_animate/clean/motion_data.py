@@ -5,13 +5,14 @@ Sources:
   17 Human3.6M joints) with `data_2d_h36m_detectron_pt_coco.npz` (detections, 17 COCO joints);
   both hold `positions_2d[subject][action]` = one (T, 17, 2 or 3) array per camera. The twelve
   limb joints both layouts share are used.
-- Clean sequences with the detector-noise model (pose_animate.noise) applied: folders of
+- Clean sequences with the detector-noise model (pose_animate.clean.noise) applied: folders of
   OpenPose JSON folders (BODY_25) or Penn Action `.mat` files (13 joints; `visibility` is the
   confidence).
 
 A sequence is (T, J, 3) [x, y, confidence] whose columns are the BODY_25 joints `joints`.
-Noisy inputs go through the same preparation as cleaning does at run time (`clean.prepare`:
-confidence, swaps, outliers, gap filling), so the net learns what it will see.
+Noisy inputs go through the same preparation as cleaning does at run time (`filters.prepare`
+with the config's `clean` section: confidence, swaps, outliers, gap filling), so the net
+learns what it will see.
 """
 
 import hashlib
@@ -19,11 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from scipy.io import loadmat
 
 from ..core.body import J
-from .filters import prepare
 from ..core.errors import PoseAnimateError
 from ..core.formats import read_openpose_folder
+from .filters import prepare
 from .motion_net import PENN_JOINTS
 from .noise import NoiseModel, apply_noise
 
@@ -37,8 +39,6 @@ SHARED_JOINTS = [J[name] for name in SHARED_LIMBS]
 
 def read_penn_action(path) -> np.ndarray:
     """One Penn Action clip as (T, 13, 3); columns are PENN_JOINTS, confidence = visibility."""
-    from scipy.io import loadmat
-
     path = Path(path)
     try:
         mat = loadmat(path)
@@ -137,22 +137,29 @@ def embed_body(seq: np.ndarray, joints) -> np.ndarray:
     return body
 
 
-def prepare_input(noisy: np.ndarray, joints, **clean_options) -> tuple[np.ndarray, np.ndarray]:
-    """What the cleaning stage hands the net: (gap-filled (T, J, 3), observed (T, J))."""
-    opts = {k: clean_options[k] for k in ("min_confidence", "max_gap", "swap_repair", "outliers")
-            if k in clean_options}
-    prep = prepare(embed_body(noisy, joints), **opts)
+def prepare_input(noisy: np.ndarray, joints,
+                  clean: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """What the cleaning stage hands the net: (gap-filled (T, J, 3), observed (T, J)).
+    `clean` is the config's `clean` section; None prepares with `prepare`'s defaults (the
+    section's defaults too)."""
+    body = embed_body(noisy, joints)
+    if clean is None:
+        prep = prepare(body)
+    else:
+        prep = prepare(body, min_confidence=clean["min_confidence"], max_gap=clean["max_gap"],
+                       swap_repair=clean["swap_repair"], outliers=clean["outliers"])
     return prep["seq"][:, list(joints)], prep["observed"][:, list(joints)]
 
 
 def make_pairs(clean_seqs, joints, rng: np.random.Generator, noise: NoiseModel = NoiseModel(),
-               draws: int = 1, jitter_range=None, **clean_options) -> list[dict]:
+               draws: int = 1, jitter_range=None, clean: dict | None = None) -> list[dict]:
     """Noisy versions of clean sequences, prepared like at run time: dicts with `noisy` (the
     detector-like sequence), `input` and `observed` (what the cleaning stage hands the net) and
     `target` (the clean sequence; its confidence marks the points to score).
 
     With `jitter_range` (lo, hi) each sequence's white jitter is drawn log-uniformly from it
     instead of `noise.jitter`: a net trained so learns to smooth as much as the input needs.
+    `clean` (the config's `clean` section) prepares the inputs as `prepare_input` says.
     """
     pairs = []
     for _ in range(draws):
@@ -162,15 +169,16 @@ def make_pairs(clean_seqs, joints, rng: np.random.Generator, noise: NoiseModel =
                 lo, hi = np.log(jitter_range[0]), np.log(jitter_range[1])
                 model = replace(noise, jitter=float(np.exp(rng.uniform(lo, hi))))
             noisy = apply_noise(seq, rng, model, joints=joints)
-            inp, observed = prepare_input(noisy, joints, **clean_options)
+            inp, observed = prepare_input(noisy, joints, clean)
             pairs.append({"noisy": noisy, "input": inp, "observed": observed, "target": seq})
     return pairs
 
 
-def pairs_from_detections(pairs, joints, **clean_options) -> list[dict]:
-    """(name, noisy, clean) detection pairs prepared like `make_pairs` output."""
+def pairs_from_detections(pairs, joints, clean: dict | None = None) -> list[dict]:
+    """(name, noisy, clean) detection pairs prepared like `make_pairs` output (`clean`: the
+    config's `clean` section, as there)."""
     out = []
-    for _, noisy, clean in pairs:
-        inp, observed = prepare_input(noisy, joints, **clean_options)
-        out.append({"noisy": noisy, "input": inp, "observed": observed, "target": clean})
+    for _, noisy, truth in pairs:
+        inp, observed = prepare_input(noisy, joints, clean)
+        out.append({"noisy": noisy, "input": inp, "observed": observed, "target": truth})
     return out

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter1d
 from torch import nn
 
 from ..core.atomic import atomic_file
-from .filters import sequence_scale
 from ..core.errors import PoseAnimateError
+from .filters import sequence_scale, smooth
 
 CHECKPOINT_FORMAT = "pose_animate.motion_net/2"
 # The 13 joints that Penn Action labels, as BODY_25 indices (head -> Nose).
@@ -106,8 +107,6 @@ def combine(bank: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
 def centre_and_scale(xy: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
     """A smooth per-frame centre (T, 2) (confidence-weighted mean of the points, Gaussian-smoothed
     over CENTRE_SIGMA frames) and the sequence's size in pixels."""
-    from scipy.ndimage import gaussian_filter1d
-
     w = weight.astype(np.float64)
     num = gaussian_filter1d((w[..., None] * xy).sum(1), CENTRE_SIGMA, axis=0, mode="nearest")
     den = gaussian_filter1d(w.sum(1), CENTRE_SIGMA, axis=0, mode="nearest")[:, None]
@@ -123,8 +122,6 @@ def features(seq: np.ndarray, observed: np.ndarray, cfg: NetConfig) -> dict:
     (T, J, K, 2) the normalised filtered trajectories the output mixes, `centre` and `scale`
     to map back to pixels.
     """
-    from .filters import smooth
-
     xy = seq[..., :2].astype(np.float64)
     present = seq[..., 2] > 0
     centre, scale = centre_and_scale(xy, present.astype(np.float64))

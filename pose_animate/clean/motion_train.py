@@ -2,16 +2,22 @@
 
 Windows carry the net's full context (40 frames each side for 81 frames); sequence edges are
 padded by repetition exactly as at inference. Left/right mirroring doubles the motion seen.
+`train_motion_net_stage` is the workflow's stage: training data and settings from the config.
 """
 
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..core.body import BODY_25_FLIP
-from .motion_net import MotionNet, NetConfig, centre_and_scale, combine, features, x_features
+from ..core.errors import PoseAnimateError
 from ..core.runlog import log
+from .motion_data import (SHARED_JOINTS, make_pairs, pairs_from_detections, read_clean_sequences,
+                          read_videopose3d_pairs, split_by_clip)
+from .motion_net import (MotionNet, NetConfig, centre_and_scale, combine, features,
+                         save_motion_net, x_features)
 
 
 class _Windows:
@@ -114,31 +120,26 @@ def evaluate(net: MotionNet, pairs) -> float:
     return float(total / max(count, 1))
 
 
-def train_from_config(checkpoint, net_cfg: dict, clean_cfg: dict, record_path=None) -> dict:
-    """Train the net as the config's `motion_net` section says and save it; returns the record.
+def train_motion_net_stage(checkpoint, settings: dict, clean: dict, *,
+                           threads: int | None = None) -> dict:
+    """The train_motion_net stage: train the net as `settings` (the config's `motion_net`
+    section) says, save it to `checkpoint` and return the record (the checkpoint holds it too).
 
     VideoPose3D npz pairs are used when both are given; otherwise the clean `sources` with the
     noise model. With at least 10 sequences, a clip split holds some out to report validation
-    error; the clean section's options prepare the inputs exactly as cleaning will.
+    error; `clean` (the config's `clean` section) prepares the inputs exactly as cleaning
+    will. `threads` caps torch's CPU threads.
     """
-    from pathlib import Path
-
-    from ..core.errors import PoseAnimateError
-    from ..core.formats import write_json
-    from .motion_data import (SHARED_JOINTS, make_pairs, pairs_from_detections,
-                              read_clean_sequences, read_videopose3d_pairs, split_by_clip)
-    from .motion_net import save_motion_net
-
-    tcfg = net_cfg["training"]
+    if threads:
+        torch.set_num_threads(threads)
+    tcfg = settings["training"]
     start = time.perf_counter()
     rng = np.random.default_rng(tcfg["seed"])
-    clean_opts = {k: clean_cfg[k] for k in ("min_confidence", "max_gap", "swap_repair", "outliers")
-                  if k in clean_cfg}
-    if tcfg.get("videopose3d_gt") and tcfg.get("videopose3d_detections"):
+    if tcfg["videopose3d_gt"] and tcfg["videopose3d_detections"]:
         named = read_videopose3d_pairs(tcfg["videopose3d_gt"], tcfg["videopose3d_detections"])
         joints = SHARED_JOINTS
         names = [n.split("/")[0] for n, _, _ in named]  # hold out by Human3.6M subject
-        pairs = pairs_from_detections(named, joints, **clean_opts)
+        pairs = pairs_from_detections(named, joints, clean)
         source = "videopose3d npz pairs"
     elif tcfg["sources"]:
         seqs, joints = read_clean_sequences(tcfg["sources"])
@@ -154,13 +155,13 @@ def train_from_config(checkpoint, net_cfg: dict, clean_cfg: dict, record_path=No
     if pairs is None:
         by_split = {k: [s for (_, s), sp in zip(seqs, split) if sp == k] for k in ("train", "val")}
         train = make_pairs(by_split["train"], joints, rng, draws=tcfg["noise_draws"],
-                           jitter_range=tcfg["jitter_range"], **clean_opts)
+                           jitter_range=tcfg["jitter_range"], clean=clean)
         val = make_pairs(by_split["val"], joints, rng, jitter_range=tcfg["jitter_range"],
-                         **clean_opts)
+                         clean=clean)
     else:
         train = [p for p, sp in zip(pairs, split) if sp == "train"]
         val = [p for p, sp in zip(pairs, split) if sp == "val"]
-    cfg = NetConfig(joints=list(joints), channels=net_cfg["channels"], depth=net_cfg["depth"])
+    cfg = NetConfig(joints=list(joints), channels=settings["channels"], depth=settings["depth"])
     net, history = train_motion_net(train, cfg, steps=tcfg["steps"], batch_size=tcfg["batch_size"],
                                     window=tcfg["window"], lr=tcfg["learning_rate"],
                                     seed=tcfg["seed"], val_pairs=val or None)
@@ -169,8 +170,6 @@ def train_from_config(checkpoint, net_cfg: dict, clean_cfg: dict, record_path=No
               "joints": list(joints), "receptive_field": cfg.receptive_field,
               "history": history, "seconds": round(time.perf_counter() - start, 1)}
     save_motion_net(checkpoint, net, {"record": record})
-    if record_path:
-        write_json(record_path, record)
     log.info("motion net trained on %d sequences (%s) in %.0f s -> %s", len(names), source,
              record["seconds"], Path(checkpoint))
     return record

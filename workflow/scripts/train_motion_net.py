@@ -1,9 +1,6 @@
-import torch
+from pose_animate.clean.motion_train import train_motion_net_stage
+from pose_animate.core.stage import stage_job
 
-from pose_animate.clean.motion_train import train_from_config
-from pose_animate.core.runlog import to_log
-
-with to_log(snakemake.log[0]):
-    torch.set_num_threads(snakemake.threads)
-    train_from_config(snakemake.output.checkpoint, snakemake.params.net,
-                      snakemake.params.clean, snakemake.output.record)
+with stage_job(snakemake, "motion_net") as job:
+    job.save(train_motion_net_stage(job.output.checkpoint, job.settings, job.params.clean,
+                                    threads=job.threads))
