@@ -256,12 +256,22 @@ def test_mediapipe_sees_the_person():
     assert stats["median_error"] < 0.03
 
 
-def test_truth_sheet(synth_clip, tmp_path):
+def test_truth_sheet(synth_clip):
     from pose_animate.synth.qa import truth_sheet
 
-    truth_sheet(synth_clip.truth, tmp_path / "sheet.jpg", n_frames=2, tile_width=96)
-    sheet = read_image(tmp_path / "sheet.jpg")
+    sheet = truth_sheet(synth_clip.truth, n_frames=2, tile_width=96)
     assert sheet.shape[1] > 5 * 96 and sheet.shape[0] > 2 * 96  # 2 rows of 5 pictures
+
+
+def test_demo_video_stage_writes_the_rule_layout(tmp_path):
+    from pose_animate.synth.demo import demo_video
+
+    clip = tmp_path / "clip"
+    meta = demo_video(clip / "video.mp4", clip / "truth", {"n_frames": 3, "size": 64})
+    assert meta["n_frames"] == 3 and (clip / "video.mp4").is_file()
+    assert len(list((clip / "truth" / "frames").iterdir())) == 3
+    with pytest.raises(ValueError, match="video.mp4 and .*truth"):
+        demo_video(clip / "video.mp4", tmp_path / "elsewhere", {"n_frames": 3, "size": 64})
 
 
 def test_variation_makes_poses_that_never_come_back_and_zero_keeps_the_cycle():

@@ -1,4 +1,5 @@
-"""Write a demo clip and its ground truth to disk (the demo_video rule and the tests use it)."""
+"""Write a demo clip and its ground truth to disk: `write_demo` (the tests and
+`python -m pose_animate.synth` use it) and `demo_video`, the demo_video stage."""
 
 import time
 from pathlib import Path
@@ -54,3 +55,14 @@ def write_demo(out_dir, crf: int = 14, **params) -> dict:
     log.info("demo: %d frames %dx%d at %g fps in %.1f s -> %s", n, scene.size, scene.size,
              scene.fps, time.perf_counter() - start, out_dir)
     return meta
+
+
+def demo_video(video, truth, settings: dict) -> dict:
+    """The demo_video stage: `video` ({dir}/video.mp4) and `truth` ({dir}/truth) of one demo
+    figure; `settings` is its entry of the config's `demo.figures` (the generator's
+    parameters, see sequence.DEFAULTS). Returns the truth's meta.json content."""
+    out_dir = Path(video).parent
+    if Path(video).name != "video.mp4" or Path(truth) != out_dir / "truth":
+        raise ValueError(f"write_demo writes {{dir}}/video.mp4 and {{dir}}/truth, not {video} "
+                         f"and {truth}")
+    return write_demo(out_dir, **settings)

@@ -124,7 +124,7 @@ def ellipse(s, c, centre, semi_s, semi_c):
 @dataclass(frozen=True)
 class PartShape:
     """One DensePose part of the figure: its box in local coordinates and its shape."""
-    name: str            # a DensePose part name (pose_animate.body.DENSEPOSE_PARTS)
+    name: str            # a DensePose part name (pose_animate.core.body.DENSEPOSE_PARTS)
     box: tuple           # (s0, s1, c0, c1)
     inside: Callable     # inside(s, c) -> bool array
     kind: str            # torso, limb, head, hand, foot: how appearance paints it

@@ -6,15 +6,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..densepose.qa import iuv_overlay
-from ..core.draw import contact_sheet, draw_skeleton, evenly_spaced
 from ..appearance.flow import flow_to_color
-from ..core.formats import (frame_name, keypoints_name, list_frames, read_flo, read_image, read_iuv,
-                       read_openpose, write_image)
+from ..core.draw import contact_sheet, draw_skeleton, evenly_spaced
+from ..core.formats import (frame_name, keypoints_name, list_frames, read_flo, read_image,
+                            read_iuv, read_openpose)
+from ..densepose.qa import iuv_overlay
 
 
-def truth_sheet(truth_dir, out_path, n_frames: int = 4, tile_width: int = 256) -> None:
-    """One row per sampled frame: frame | skeleton | IUV | mask | flow t -> t+1."""
+def truth_sheet(truth_dir, n_frames: int = 4, tile_width: int = 256) -> np.ndarray:
+    """One row per sampled frame: frame | skeleton | IUV | mask | flow t -> t+1 (a BGR
+    picture)."""
     truth = Path(truth_dir)
     n = len(list_frames(truth / "frames"))
     tiles, labels = [], []
@@ -28,5 +29,4 @@ def truth_sheet(truth_dir, out_path, n_frames: int = 4, tile_width: int = 256) -
         flow = flow_to_color(read_flo(flo)) if flo.exists() else np.zeros_like(frame)
         tiles += [frame, skeleton, iuv_overlay(frame, parts, u, v), mask, flow]
         labels += [f"frame {t}", "keypoints", "IUV", "mask", "flow t->t+1"]
-    write_image(out_path, contact_sheet(tiles, cols=5, labels=labels, tile_width=tile_width),
-                [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return contact_sheet(tiles, cols=5, labels=labels, tile_width=tile_width)

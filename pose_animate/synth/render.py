@@ -3,7 +3,7 @@ DensePose IUV, the colour sampled from the atlas, and the exact optical flow.
 
 Truth and image come from the same hard assignment of each pixel centre (no
 anti-aliasing), so the image over the figure IS the atlas sampled at the IUV
-(pose_animate.texture.rerender, the contract's nearest texel).
+(pose_animate.densepose.texture.rerender, the contract's nearest texel).
 """
 
 from dataclasses import dataclass
