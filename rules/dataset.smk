@@ -6,7 +6,7 @@ rule dataset_meta:
     input:
         records=lambda wc: expand(STAGE_RECORDS, subject=wc.subject),
     output:
-        "results/subjects/{subject}/meta.json",
+        record="results/subjects/{subject}/meta.json",
     log:
         "logs/dataset_meta/{subject}.log",
     conda:

@@ -1,10 +1,11 @@
 from pathlib import Path
 
-from pose_animate.core.formats import read_json, write_json
-from pose_animate.core.runlog import to_log
+from pose_animate.core.formats import read_json
+from pose_animate.core.stage import stage_job
 
-with to_log(snakemake.log[0]):
-    meta = {"subject": snakemake.wildcards.subject}
-    for record in snakemake.input.records:
+with stage_job(snakemake) as job:
+    # meta.json: each stage's record under the stage's name
+    meta = {"subject": job.subject}
+    for record in job.input.records:
         meta[Path(record).stem] = read_json(record)
-    write_json(snakemake.output[0], meta)
+    job.save(meta)
