@@ -7,7 +7,7 @@ throughput against the keypoint detector, and the noise model's calibration.
    motion net (trained on train) on test, in px and % of body size.
 2. Real OpenPose BODY_25 output (openpose_body25_real, no ground truth): median |second
    difference| before and after, and the lag (peak of the cross-correlation of velocities
-   against raw, in frames; `clean.lag_frames`).
+   against raw, in frames; `filters.lag_frames`).
 3. Throughput: cleaning per frame vs mediapipe holistic per frame on real video frames.
 4. Noise-model calibration against real detector statistics.
 
@@ -29,16 +29,15 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pose_animate.core.body import body_height_px  # noqa: E402
-from pose_animate.clean.filters import (DEFAULT_FILTERS, clean_sequence, lag_frames,
-                                second_difference_jitter,  # noqa: E402
-                                sequence_scale)
-from pose_animate.core.formats import read_openpose  # noqa: E402
-from pose_animate.clean.motion_data import (embed_body, make_pairs, read_clean_sequences,  # noqa: E402
-                                      split_by_clip)
+from pose_animate.clean.filters import (DEFAULT_FILTERS, clean_sequence,  # noqa: E402
+                                        lag_frames, second_difference_jitter, sequence_scale)
+from pose_animate.clean.motion_data import (embed_body, make_pairs,  # noqa: E402
+                                            read_clean_sequences, split_by_clip)
 from pose_animate.clean.motion_net import NetConfig, load_motion_net, save_motion_net  # noqa: E402
 from pose_animate.clean.motion_train import train_motion_net  # noqa: E402
 from pose_animate.clean.noise import NoiseModel, apply_noise  # noqa: E402
+from pose_animate.core.body import body_height_px  # noqa: E402
+from pose_animate.core.formats import read_openpose  # noqa: E402
 
 JITTER_RANGE = (0.001, 0.02)
 REAL = REPO.parent / "shared" / "realdata"
