@@ -1,5 +1,17 @@
 # pose_animate: ordinary videos of people -> a training-ready dataset folder per subject,
-# a trained renderer, and driving videos rendered onto it. See README.md and DESIGN notes.
+# trained renderers, and driving videos rendered onto them. See README.md.
+#
+# results/
+#   demo/{name}/             the built-in demo figures' videos and exact truth (rules/demo.smk)
+#   subjects/{subject}/      the dataset folder (frames, openpose_json, mask, densepose, flow,
+#                            flow_inv, bg.jpg, texture.jpg, meta.json): the stage rules
+#   work/{subject}/          stage records and intermediates (raw keypoints, flow validity)
+#   work/models/{family}/{name}/  training runs: frame cache, checkpoints, TensorBoard
+#   normalized/{target}__{driving}/  driving skeletons in the target's body frame (clean.smk)
+#   models/{family}/{name}/  trained models (model.pt, train.json); name = subject or dataset
+#   eval/{family}/{name}.json  held-out evaluation against baselines (renderers.smk)
+#   renders/{family}/{target}__{driving}/  video.mp4, compare.mp4, render.json
+#   qa/{subject or name}/    every stage's QA pictures (collected by --report)
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -14,6 +26,10 @@ include: "rules/common.smk"
 wildcard_constraints:
     subject=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     name=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    family=r"[a-z0-9]+",
+    # no "__" in a target: it separates target and driving in render folders
+    target=r"[A-Za-z0-9](?:[A-Za-z0-9.-]|_(?!_))*",
+    driving=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
 
 
 include: "rules/demo.smk"
@@ -21,7 +37,7 @@ include: "rules/frames.smk"
 include: "rules/keypoints.smk"
 include: "rules/appearance.smk"
 include: "rules/densepose.smk"
-include: "rules/train.smk"
+include: "rules/renderers.smk"
 include: "rules/clean.smk"
 include: "rules/dataset.smk"
 

@@ -13,20 +13,19 @@ device, taken in the same run, so the fraction does not rely on a datasheet.
 """
 
 import argparse
-import os
 import statistics
 import time
+from types import SimpleNamespace
 
-# As the workflow's scripts do (see workflow/scripts/train.py); compare with
-# OMP_WAIT_POLICY=ACTIVE or PASSIVE in the environment.
-os.environ.setdefault("GOMP_SPINCOUNT", "20000")
-
+# pose_animate sets GOMP_SPINCOUNT=20000 unless the environment does (see its __init__);
+# compare with OMP_WAIT_POLICY=ACTIVE or PASSIVE in the environment.
 import torch
 
-from pose_animate.core.config import validate_config
-from pose_animate.renderers.edn import model as pix2pixhd
+from pose_animate.core.config import settings
+from pose_animate.renderers.device import pick_device
+from pose_animate.renderers.edn import model as edn
+from pose_animate.renderers.edn.train import TrainStep
 from pose_animate.renderers.posemap import input_channels
-from pose_animate.renderers.engine import Trainer, pick_device
 
 
 def synthetic_batch(batch: int, cond_ch: int, hw, seed: int = 0) -> dict:
@@ -36,16 +35,16 @@ def synthetic_batch(batch: int, cond_ch: int, hw, seed: int = 0) -> dict:
     return {"cond_prev": pose, "cond": pose.roll(1, dims=3), "img_prev": img, "img": img.flip(3)}
 
 
-def step_flops(trainer: Trainer, batch: dict) -> dict:
+def step_flops(trainer: TrainStep, batch: dict) -> dict:
     """FLOPs of one training step, per network (see the module docstring)."""
     device = trainer.device
     n = batch["cond"].shape[0]  # FLOPs grow linearly with the batch: count one item
     cond = batch["cond"][:1].to(device)
     img = batch["img"][:1].to(device)
-    f_g = pix2pixhd.conv_flops(trainer.G, cond, cond, img)
+    f_g = edn.conv_flops(trainer.G, cond, cond, img)
     d_in = torch.cat([torch.cat([cond, cond]), torch.cat([img, img])], 1)
-    f_d = pix2pixhd.conv_flops(trainer.D, d_in)
-    f_dt = (pix2pixhd.conv_flops(trainer.DT, torch.cat([cond, cond, img, img], 1))
+    f_d = edn.conv_flops(trainer.D, d_in)
+    f_dt = (edn.conv_flops(trainer.DT, torch.cat([cond, cond, img, img], 1))
             if trainer.DT is not None else 0)
     # G: two frames, forward + backward; D: real + fake in its step, fake again in G's step
     return {"G": 6 * n * f_g, "D": 9 * n * f_d, "DT": 9 * n * f_dt}
@@ -73,7 +72,7 @@ def matmul_peak(device, dtype, n: int = 8192, reps: int = 20) -> float:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="tiny", choices=sorted(pix2pixhd.PRESETS))
+    parser.add_argument("--preset", default="tiny", choices=sorted(edn.PRESETS))
     parser.add_argument("--size", type=int, default=None, help="default: the preset's")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--steps", type=int, default=15, help="timed steps (median is shown)")
@@ -85,12 +84,12 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    arch = pix2pixhd.preset(args.preset)
-    size = args.size or arch.size
+    cfg = settings("families.edn", preset=args.preset, size=args.size, device=args.device,
+                   use_background=True)
+    size, _ = edn.geometry(cfg)
     hw = (size, size)
     cond_ch = input_channels(iuv=False, background=True)
-    cfg = validate_config({"train": {"preset": args.preset, "device": args.device}})["train"]
-    trainer = Trainer(arch, cond_ch, True, cfg, device)
+    trainer = TrainStep(edn.spec(cfg, SimpleNamespace(map_hw=hw)), cfg, device)
     batch = synthetic_batch(args.batch, cond_ch, hw)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 

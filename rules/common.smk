@@ -7,15 +7,23 @@ import sys
 sys.path.insert(0, workflow.basedir)
 
 from snakemake.exceptions import WorkflowError
-from pose_animate.core.config import validate_config, load_subjects
+from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
+from pose_animate.renderers.families import FAMILIES, plan_models
 
 try:
-    validate_config(config, source=", ".join(map(str, workflow.configfiles)))
+    _source = ", ".join(map(str, workflow.configfiles))
+    validate_config(config, source=_source)
     DEMO_VIDEOS = {
         name: f"results/demo/{name}/video.mp4" for name in config["demo"]["figures"]
     }
     SUBJECTS = load_subjects(config["subjects"], generated=DEMO_VIDEOS.values())
+    check_datasets(config, SUBJECTS.index, source=_source)
+    # (family, subject or dataset) -> the model's plan: scope, train and test subjects
+    MODELS = {
+        (m["family"], m["name"]): m
+        for m in plan_models(config, SUBJECTS.index, source=_source)
+    }
 except PoseAnimateError as exc:
     raise WorkflowError(str(exc))
 
@@ -71,14 +79,29 @@ def densepose_import(wildcards):
     return []
 
 
-def train_inputs(wildcards):
-    """Frames and cleaned keypoints, plus the inputs the train config switches on."""
-    folder = f"results/subjects/{wildcards.subject}"
-    inputs = {"frames": f"{folder}/frames", "keypoints": f"{folder}/openpose_json"}
-    if config["train"]["use_background"]:
-        inputs["background"] = f"{folder}/bg.jpg"
-    if config["train"]["mask_weight"] > 0:
-        inputs["masks"] = f"{folder}/mask"
-    if config["train"]["use_iuv"]:
-        inputs["iuv"] = f"{folder}/densepose"
-    return inputs
+def subject_folders(subjects):
+    return [f"results/subjects/{s}" for s in subjects]
+
+
+def model_parts(family, subjects):
+    """The dataset-folder files a family reads (its declaration, for its settings)."""
+    parts = FAMILIES[family].parts(config["families"][family])
+    return [f"results/subjects/{s}/{part}" for s in subjects for part in parts]
+
+
+def model_inputs(wildcards):
+    """What a model trains on: the parts its family reads, of its train subjects."""
+    return model_parts(wildcards.family, MODELS[(wildcards.family, wildcards.name)]["train"])
+
+
+def evaluate_inputs(wildcards):
+    """The model, the parts of the held-out data it reads, the masks (L1 inside the person),
+    and the backward flow with its validity (temporal warping error)."""
+    subject = wildcards.name
+    return {
+        "model": f"results/models/{wildcards.family}/{wildcards.name}/model.pt",
+        "parts": model_parts(wildcards.family, [subject]),
+        "masks": f"results/subjects/{subject}/mask",
+        "flow": f"results/subjects/{subject}/flow_inv",
+        "valid": f"results/work/{subject}/flow_valid",
+    }

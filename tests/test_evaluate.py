@@ -1,15 +1,22 @@
-"""pose_animate.evaluate: held-out reconstruction metrics against the nearest-neighbour baseline."""
+"""pose_animate.renderers.evaluate (and metrics, baselines): held-out reconstruction metrics
+against the nearest-neighbour baseline, in the eval JSON every family shares."""
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
 from pose_animate.core.body import J, N_POINTS, body_height_px
-from pose_animate.core.config import validate_config
-from pose_animate.renderers.evaluate import (evaluate, image_metrics, keypoint_error, nearest_neighbour,
-                                   pose_distance)
+from pose_animate.core.config import settings
+from pose_animate.core.formats import frame_name, write_flo, write_image
+from pose_animate.renderers import evaluate as evaluate_module
+from pose_animate.renderers.baselines import nearest_neighbour
 from pose_animate.renderers.engine import train
+from pose_animate.renderers.evaluate import evaluate
+from pose_animate.renderers.metrics import (METRICS, image_metrics, keypoint_error, pose_distance,
+                                            resize_flow, warping_error)
+from pose_animate.renderers.qa import eval_frames, eval_table
 from stick_figure import make_subject_folder, stick_pose
 
 
@@ -64,34 +71,83 @@ def test_image_metrics_and_keypoint_error():
     assert keypoint_error(None, wanted) == (body_height_px(wanted), 1.0)
 
 
-def test_evaluate_held_out_frames_against_the_baseline(tmp_path):
+def test_warping_error_is_zero_for_a_frame_moved_by_its_flow():
+    rng = np.random.default_rng(1)
+    frame = cv2.GaussianBlur(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8), (5, 5), 1)
+    moved = np.roll(frame, 2, axis=1)  # frame t+1 = frame t moved 2 px right
+    back = np.zeros((40, 40, 2), np.float32)
+    back[..., 0] = -2  # flow t+1 -> t
+    valid = np.ones((40, 40), bool)
+    assert warping_error(frame, moved, back, valid) == pytest.approx(0, abs=1e-6)
+    assert warping_error(frame, moved, np.zeros_like(back), valid) > 0.02
+    assert warping_error(frame, moved, back, np.zeros_like(valid)) is None
+    half = resize_flow(back, (20, 20))
+    assert half.shape == (20, 20, 2) and np.allclose(half[..., 0], -1)
+
+
+def test_evaluate_held_out_frames_against_the_baseline(tmp_path, monkeypatch):
     folder = make_subject_folder(tmp_path / "subject", n_frames=10, size=32)
-    cfg = validate_config({"train": {"size": 16, "steps": 2, "batch_size": 1, "workers": 0,
-                                     "use_background": True, "device": "cpu"}})["train"]
-    train(folder, tmp_path / "model.pt", tmp_path / "run", cfg)
+    (folder / "flow_inv").mkdir()
+    (tmp_path / "valid" / "bwd").mkdir(parents=True)
+    for t in range(9):  # a still camera: zero flow, reliable everywhere but a corner
+        write_flo(folder / "flow_inv" / frame_name(t, ".flo"), np.zeros((32, 32, 2), np.float32))
+        valid = np.full((32, 32), 255, np.uint8)
+        valid[:4, :4] = 0
+        write_image(tmp_path / "valid" / "bwd" / frame_name(t), valid)
+    cfg = settings("families.edn", size=16, steps=2, batch_size=1, workers=0,
+                   use_background=True, device="cpu")
+    train("edn", [folder], tmp_path / "model.pt", tmp_path / "run", cfg, name="subject")
     fixed = stick_pose(0, 10, 32)
     detectors = []
 
-    def factory():
+    def fixed_detector(keypoints_settings):
+        assert keypoints_settings["backend"] == "mediapipe"
         detectors.append(FixedDetector(fixed))
         return detectors[-1]
 
-    result = evaluate(tmp_path / "model.pt", folder, tmp_path / "run" / "cache", factory,
-                      subject="stick", device="cpu", frames_path=tmp_path / "frames.jpg",
-                      table_path=tmp_path / "table.png")
-    assert result["heldout_frames"] == [9, 9]  # the last 10%, never trained on
+    monkeypatch.setattr(evaluate_module, "keypoint_detector", fixed_detector)
+    evaluation = evaluate(tmp_path / "model.pt", folder, tmp_path / "run" / "cache",
+                          settings("keypoints"), valid_dir=tmp_path / "valid", device="cpu",
+                          n_shown=1)
+    result = evaluation.record
+    assert result["family"] == "edn" and result["name"] == "subject"
+    assert result["scope"] == "subject"
+    assert result["heldout"]["subjects"] == {"subject": [9, 9]}  # the last 10%, never trained on
     assert [d.calls for d in detectors] == [1, 1]  # model, then baseline
     # the arms swing as sin(2 pi t / 10): training frame 6 holds frame 9's exact pose, and
     # the baseline finds it
-    nn = result["nearest_neighbour"]
+    nn = result["baselines"]["nearest_neighbour"]
     assert nn["ssim"] == pytest.approx(1) and nn["l1"] == 0 and nn["psnr"] == 100
-    assert result["nearest_pose_distance_body_fraction"] == 0
+    assert result["heldout"]["nearest_pose_distance_body_fraction"] == 0
     assert 0 < result["model"]["ssim"] < 1 and result["model"]["l1_mask"] > 0
     wanted = stick_pose(9, 10, 32)
     expected_px = keypoint_error(fixed, wanted)[0]
-    for name in ("model", "nearest_neighbour"):
-        assert result[name]["keypoint_px"] == pytest.approx(expected_px, abs=1e-3)
-        assert result[name]["detected_fraction"] == 1
-    assert set(result["beats_baseline"]) == {"ssim", "psnr", "l1", "keypoints"}
+    for metrics in (result["model"], nn):
+        assert set(metrics) == set(METRICS)  # one set of names for the model and baselines
+        assert metrics["keypoint_px"] == pytest.approx(expected_px, abs=1e-3)
+        assert metrics["detected_fraction"] == 1
+        assert metrics["warping_error"] is None  # one held-out frame: no pair
+    assert set(result["beats_baselines"]["nearest_neighbour"]) == set(METRICS)
+    assert set(result["metrics"]) == set(METRICS)
     json.dumps(result)  # plain JSON
-    assert (tmp_path / "frames.jpg").exists() and (tmp_path / "table.png").exists()
+    assert [item["frame"] for item in evaluation.shown] == [9]
+    assert eval_table(result).ndim == 3 and eval_frames(evaluation.shown).ndim == 3
+
+
+def test_warping_error_of_model_baseline_and_real_frames(tmp_path, monkeypatch):
+    folder = make_subject_folder(tmp_path / "subject", n_frames=12, size=32)
+    (folder / "flow_inv").mkdir()
+    for t in range(11):
+        write_flo(folder / "flow_inv" / frame_name(t, ".flo"), np.zeros((32, 32, 2), np.float32))
+    cfg = settings("families.edn", size=16, steps=1, batch_size=1, workers=0, device="cpu",
+                   heldout_fraction=0.34)
+    train("edn", [folder], tmp_path / "model.pt", tmp_path / "run", cfg, name="subject")
+    monkeypatch.setattr(evaluate_module, "keypoint_detector",
+                        lambda cfg: FixedDetector(stick_pose(0, 12, 32)))
+    result = evaluate(tmp_path / "model.pt", folder, tmp_path / "run" / "cache",
+                      settings("keypoints"), device="cpu").record
+    assert result["heldout"]["subjects"] == {"subject": [7, 11]}
+    for metrics in (result["model"], result["baselines"]["nearest_neighbour"],
+                    result["real_frames"]):
+        assert 0 <= metrics["warping_error"] < 1
+    assert result["real_frames"]["warping_error"] > 0  # the arms move; zero flow misses them

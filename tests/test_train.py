@@ -1,23 +1,32 @@
-"""pose_animate.train: a few steps on a tiny dataset folder, resume, errors."""
+"""pose_animate.renderers.engine with the edn family: a few steps on a tiny dataset folder,
+resume, errors; and the dataset folder it reads (renderers.data)."""
 
 import numpy as np
 import pytest
 import torch
 
-from pose_animate.core.config import validate_config
+from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import write_openpose
-from pose_animate.renderers.engine import (PairDataset, SubjectData, autocast_dtype, heldout_start,
-                                latest_checkpoint, load_checkpoint, train)
+from pose_animate.renderers import checkpoint
+from pose_animate.renderers.data import SubjectData, heldout_start
+from pose_animate.renderers.device import autocast_dtype
+from pose_animate.renderers.edn.train import PairDataset, TrainStep
+from pose_animate.renderers.engine import train as engine_train
+from pose_animate.renderers.qa import curves_plot, samples_picture
 from stick_figure import make_subject_folder, stick_pose
 
 
 def train_cfg(**overrides) -> dict:
     """The schema's defaults with tiny sizes (16 px, a few steps)."""
-    cfg = {"preset": "tiny", "size": 16, "steps": 4, "batch_size": 1, "checkpoint_every": 2,
-           "log_every": 1, "workers": 0, "use_background": True, "mask_weight": 1.0,
-           "device": "cpu", **overrides}
-    return validate_config({"train": cfg})["train"]
+    return settings("families.edn", {
+        "preset": "tiny", "size": 16, "steps": 4, "batch_size": 1, "checkpoint_every": 2,
+        "log_every": 1, "workers": 0, "use_background": True, "mask_weight": 1.0,
+        "device": "cpu", **overrides})
+
+
+def train(folder, model_path, run_dir, cfg):
+    return engine_train("edn", [folder], model_path, run_dir, cfg, name="stick")
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +44,21 @@ def test_heldout_split_and_precision_choice():
 
 def test_train_writes_model_checkpoints_logs_and_pictures(subject, tmp_path):
     run = tmp_path / "run"
-    record = train(subject, tmp_path / "model.pt", run, train_cfg(), subject="stick",
-                   curves_path=tmp_path / "curves.png", samples_path=tmp_path / "samples.jpg")
+    record = train(subject, tmp_path / "model.pt", run, train_cfg())
     assert record["training_frames"] == 9 and record["heldout_frames"] == 1
     assert record["size"] == [16, 16] and record["precision"] == "fp32"
-    model = load_checkpoint(tmp_path / "model.pt")
+    assert record["family"] == "edn" and record["name"] == "stick"
+    model = checkpoint.load(tmp_path / "model.pt", "edn")
     assert model["spec"]["preset"] == "tiny" and model["step"] == 4
-    assert [h["step"] for h in model["history"]] == [1, 2, 3, 4]
-    assert all(np.isfinite(h["G_l1"]) and h["G_l1"] > 0 for h in model["history"])
+    assert model["extras"]["training_frames"] == 9
+    assert set(model["extras"]["parts"]) == {"frames", "openpose_json", "bg.jpg", "mask"}
+    assert [h["step"] for h in record["history"]] == [1, 2, 3, 4]
+    assert all(np.isfinite(h["G_l1"]) and h["G_l1"] > 0 for h in record["history"])
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
         "step_000002.pt", "step_000004.pt"]
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
-    assert (tmp_path / "curves.png").stat().st_size > 0
-    assert (tmp_path / "samples.jpg").stat().st_size > 0
+    assert curves_plot(record).ndim == 3
+    assert samples_picture(run).shape[1] == 3 * 16  # pose | generated | real
 
 
 def test_interrupted_training_resumes_from_the_last_checkpoint(subject, tmp_path, monkeypatch):
@@ -55,8 +66,7 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(subject, tmp_path
     straight = tmp_path / "straight"
     train(subject, straight / "model.pt", straight, cfg)
 
-    from pose_animate.renderers import engine as train_module
-    real_step, calls = train_module.Trainer.step, []
+    real_step, calls = TrainStep.step, []
 
     def dies_at_step_5(self, batch):
         calls.append(1)
@@ -64,25 +74,25 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(subject, tmp_path
             raise KeyboardInterrupt  # the job is killed during step 5
         return real_step(self, batch)
 
-    monkeypatch.setattr(train_module.Trainer, "step", dies_at_step_5)
+    monkeypatch.setattr(TrainStep, "step", dies_at_step_5)
     run = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         train(subject, run / "model.pt", run, cfg)
     assert not (run / "model.pt").exists()
-    assert latest_checkpoint(run / "checkpoints").name == "step_000004.pt"
-    monkeypatch.setattr(train_module.Trainer, "step", real_step)
+    assert checkpoint.latest(run / "checkpoints").name == "step_000004.pt"
+    monkeypatch.setattr(TrainStep, "step", real_step)
     record = train(subject, run / "model.pt", run, cfg)
     assert record["resumed_from_step"] == 4
-    a, b = load_checkpoint(straight / "model.pt"), load_checkpoint(run / "model.pt")
-    assert [h["step"] for h in b["history"]] == [1, 2, 3, 4, 5, 6]
-    for key in a["G"]:  # same batches, same weights: the resume lost nothing
-        assert torch.allclose(a["G"][key], b["G"][key], atol=1e-5), key
+    a, b = checkpoint.load(straight / "model.pt"), checkpoint.load(run / "model.pt")
+    assert [h["step"] for h in b["record"]["history"]] == [1, 2, 3, 4, 5, 6]
+    for key in a["weights"]:  # same batches, same weights: the resume lost nothing
+        assert torch.allclose(a["weights"][key], b["weights"][key], atol=1e-5), key
 
 
 def test_checkpoint_of_another_preset_is_a_clear_error(subject, tmp_path):
     run = tmp_path / "run"
     train(subject, tmp_path / "model.pt", run, train_cfg(steps=2))
-    with pytest.raises(PoseAnimateError, match="preset 'tiny'.*preset 'full'.*train.preset"):
+    with pytest.raises(PoseAnimateError, match="preset 'tiny'.*preset 'full'.*families.edn.preset"):
         train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, preset="full"))
     with pytest.raises(PoseAnimateError, match="inputs"):
         train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, use_background=False))
@@ -91,33 +101,31 @@ def test_checkpoint_of_another_preset_is_a_clear_error(subject, tmp_path):
 def test_bad_dataset_folders_are_named_with_the_fix(tmp_path):
     folder = make_subject_folder(tmp_path / "s", n_frames=6, size=32)
     (folder / "openpose_json" / "000005_keypoints.json").unlink()
-    with pytest.raises(PoseAnimateError, match="subject 'bob'.*5 keypoint files for 6 frames"):
-        train(folder, tmp_path / "m.pt", tmp_path / "run", train_cfg(), subject="bob")
+    with pytest.raises(PoseAnimateError, match="5 keypoint files for 6 frames"):
+        train(folder, tmp_path / "m.pt", tmp_path / "run", train_cfg())
     folder = make_subject_folder(tmp_path / "t", n_frames=6, size=32)
     (folder / "mask" / "000003.png").unlink()
     with pytest.raises(PoseAnimateError, match="5 masks for 6 frames"):
-        train(folder, tmp_path / "m.pt", tmp_path / "run2", train_cfg(), subject="bob")
+        train(folder, tmp_path / "m.pt", tmp_path / "run2", train_cfg())
     (folder / "bg.jpg").unlink()
     with pytest.raises(PoseAnimateError, match="use_background"):
         train(folder, tmp_path / "m.pt", tmp_path / "run3", train_cfg(mask_weight=0))
 
 
 def test_gpu_out_of_memory_names_the_setting_to_lower(subject, tmp_path, monkeypatch):
-    from pose_animate.renderers import engine as train_module
-
     def out_of_memory(self, batch):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(train_module.Trainer, "step", out_of_memory)
-    with pytest.raises(PoseAnimateError, match="train.batch_size"):
-        train(subject, tmp_path / "m.pt", tmp_path / "run", train_cfg(), subject="stick")
+    monkeypatch.setattr(TrainStep, "step", out_of_memory)
+    with pytest.raises(PoseAnimateError, match="families.edn.batch_size"):
+        train(subject, tmp_path / "m.pt", tmp_path / "run", train_cfg())
 
 
 def test_worker_processes_read_the_frame_cache(subject, tmp_path):
     import pickle
 
-    data = SubjectData(subject, size=16, multiple=8, use_background=True, use_iuv=True,
-                       use_mask=True, cache_dir=tmp_path / "cache")
+    data = SubjectData(subject, ["frames", "openpose_json", "bg.jpg", "densepose", "mask"],
+                       size=16, multiple=8, cache_dir=tmp_path / "cache")
     pairs = PairDataset(data, 9)
     assert len(pairs) == 8 and pairs.pairs[0] == (0, 1)
     direct = torch.utils.data.default_collate([pairs[i] for i in range(4)])
@@ -126,7 +134,7 @@ def test_worker_processes_read_the_frame_cache(subject, tmp_path):
     assert set(batch) == {"cond_prev", "cond", "img_prev", "img", "mask_prev", "mask"}
     for key in batch:
         assert torch.equal(batch[key], direct[key]), key
-    assert batch["cond"].shape == (4, data.cond_channels, 16, 16)
+    assert batch["cond"].shape == (4, 27 + 3 + 3, 16, 16)  # pose, IUV, background
     # a pickled copy (spawned workers) opens its own memory maps
     copy = pickle.loads(pickle.dumps(data))
     assert copy._arrays == {} and np.array_equal(copy.image_bgr(3), data.image_bgr(3))

@@ -25,9 +25,10 @@ CONFIG = {
     }},
     "frames": {"crop": "person", "size": 96},
     "keypoints": {"face_hands": False, "qa_frames": 4},
-    "train": {"preset": "tiny", "size": 64, "steps": 4, "batch_size": 2, "checkpoint_every": 2,
-              "log_every": 1, "workers": 0},
-    "renders": [{"target": "demo_target", "driving": "demo_driving"}],
+    "models": [{"family": "edn", "subject": "demo_target"}],
+    "families": {"edn": {"preset": "tiny", "size": 64, "steps": 4, "batch_size": 2,
+                         "checkpoint_every": 2, "log_every": 1, "workers": 0}},
+    "renders": [{"family": "edn", "target": "demo_target", "driving": "demo_driving"}],
 }
 SHEET = ("subject\tvideo\n"
          "demo_target\tresults/demo/demo_target/video.mp4\n"
@@ -87,13 +88,19 @@ def test_dataset_folders_follow_the_contract(demo_run):
 
 
 def test_render_and_evaluation_are_made(demo_run):
-    render = demo_run / "results" / "renders" / "demo_target__demo_driving"
+    results = demo_run / "results"
+    render = results / "renders" / "edn" / "demo_target__demo_driving"
     assert (render / "video.mp4").stat().st_size > 0 and (render / "compare.mp4").stat().st_size > 0
-    evaluation = json.loads((demo_run / "results" / "eval" / "demo_target.json").read_text())
-    text = json.dumps(evaluation)
-    for metric in ("ssim", "psnr", "l1"):
-        assert metric in text
-    assert "baseline" in text or "nearest" in text
+    assert (results / "models" / "edn" / "demo_target" / "model.pt").exists()
+    evaluation = json.loads((results / "eval" / "edn" / "demo_target.json").read_text())
+    assert evaluation["family"] == "edn" and evaluation["name"] == "demo_target"
+    assert set(evaluation["model"]) == set(evaluation["baselines"]["nearest_neighbour"])
+    for metric in ("ssim", "psnr", "l1", "keypoint_px", "warping_error"):
+        assert evaluation["model"][metric] is not None, metric
+    assert evaluation["real_frames"]["warping_error"] is not None
+    for picture in ("train_curves.png", "train_samples.jpg", "eval_table.png",
+                    "eval_frames.jpg", "render_demo_driving.jpg"):
+        assert (results / "qa" / "demo_target" / "edn" / picture).exists(), picture
 
 
 def test_a_finished_run_run_again_does_nothing(demo_run):

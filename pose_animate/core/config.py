@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIG_SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SUBJECTS_SCHEMA = REPO / "workflow" / "schemas" / "subjects.schema.yaml"
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Sections that moved: an old config names them, the error says where they went.
+MOVED = {"train": "families.edn (each renderer family has its settings under families.<name>; "
+                  "list what to train under models:)"}
 
 
 def _with_defaults(cls):
@@ -97,6 +100,8 @@ def _fix(err, schema) -> str:
     if err.validator == "additionalProperties":
         known = list(err.schema.get("properties", {}))
         unknown = sorted(set(err.instance) - set(known))[0]
+        if not err.absolute_path and unknown in MOVED:
+            return f"'{unknown}' moved to {MOVED[unknown]}."
         close = difflib.get_close_matches(str(unknown), known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"{hint}Known keys here: {', '.join(known)}."
@@ -172,3 +177,35 @@ def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
                                    path=path, fix="give a folder of OpenPose JSON or an "
                                                   "AlphaPose results file, or leave it empty.")
     return sheet.set_index("subject", drop=False)
+
+
+def check_datasets(config: dict, subjects, source="config/config.yaml") -> dict:
+    """The `datasets:` section against the subject sheet: every named subject exists, a train
+    list is not empty, no subject is in both lists, a dataset is not named like a subject."""
+    known = set(subjects)
+    for name, lists in config["datasets"].items():
+        where = f"datasets.{name}"
+        if not SAFE_ID.match(name) or "__" in name:
+            raise PoseAnimateError(f"'{name}' is not a safe dataset name.", path=source,
+                                   fix="use letters, digits, '_', '-' and '.', without '__'.")
+        if name in known:
+            raise PoseAnimateError(f"{where}: '{name}' is also a subject's name.", path=source,
+                                   fix="name the dataset apart from every subject (models and "
+                                       "results of both live under that name).")
+        if not lists["train"]:
+            raise PoseAnimateError(f"{where}.train is empty.", path=source,
+                                   fix="list the subjects to train on.")
+        for role in ("train", "test"):
+            for subject in lists[role]:
+                if subject not in known:
+                    close = difflib.get_close_matches(subject, sorted(known), n=1)
+                    raise PoseAnimateError(
+                        f"{where}.{role}: '{subject}' is not a subject of the sheet.",
+                        path=source, fix=(f"did you mean '{close[0]}'? " if close else "")
+                        + "add it to the subject sheet or correct the name.")
+        both = sorted(set(lists["train"]) & set(lists["test"]))
+        if both:
+            raise PoseAnimateError(f"{where}: {', '.join(both)} in both train and test.",
+                                   path=source, fix="a test subject must be one the model "
+                                                    "never saw: keep it in one list.")
+    return config["datasets"]

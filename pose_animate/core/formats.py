@@ -254,3 +254,14 @@ def _json_default(obj):
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj)}")
+
+
+def read_fps(path) -> float:
+    """A subject's frame rate from the frames stage's record or the dataset's meta.json."""
+    meta = read_json(path)
+    # the frames record itself ({"fps": ...}) or the dataset's meta.json ({"frames": {...}})
+    for where in (meta, meta.get("frames")):
+        if isinstance(where, dict) and isinstance(where.get("fps"), (int, float)):
+            return float(where["fps"])
+    raise PoseAnimateError("the record holds no frame rate.", path=path,
+                           fix="rerun the frames stage (it records fps).")

@@ -11,15 +11,21 @@
 - `VGG19Loss`: the perceptual loss, built only from a local weights file (nothing is
   downloaded; torchvision is not needed: the layer layout is torchvision's `vgg19().features`).
 - `PRESETS`: `tiny` (CPU: demo and tests) and `full` (GPU, 512 px, pix2pixHD-sized).
+- The family's inputs (`conditioning`: pose map [+ IUV] [+ background plate]), `spec`, and the
+  inference step `Animator` (one frame from its pose, the previous pose and the previous
+  output, as the model was trained), which render and evaluate use.
 """
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ...core.errors import PoseAnimateError
+from ..family import Driving
+from ..posemap import draw_pose, input_channels, tensor_layout_to_image
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ PRESETS = {
 def preset(name: str) -> Architecture:
     if name not in PRESETS:
         raise PoseAnimateError(f"unknown model preset '{name}'.",
-                               fix=f"set train.preset to one of {sorted(PRESETS)}.")
+                               fix=f"set families.edn.preset to one of {sorted(PRESETS)}.")
     return PRESETS[name]
 
 
@@ -153,17 +159,14 @@ class MultiscaleDiscriminator(nn.Module):
         return outs
 
 
-def build(arch: Architecture, cond_channels: int, background: bool):
-    """(generator, spatial discriminator, temporal discriminator or None)."""
+def build_networks(arch: Architecture, cond_channels: int, background: bool):
+    """(generator, spatial discriminator, temporal discriminator or None), built in that
+    order (the seed fixes the weights of all three)."""
     g = Generator(arch, cond_channels, background)
     d = MultiscaleDiscriminator(cond_channels + 3, arch.ndf, arch.d_layers, arch.num_d)
     dt = (MultiscaleDiscriminator(2 * (cond_channels + 3), arch.ndf, arch.d_layers,
                                   arch.num_d_temporal) if arch.num_d_temporal else None)
     return g, d, dt
-
-
-def architecture_dict(arch: Architecture) -> dict:
-    return asdict(arch)
 
 
 # ---- losses ----------------------------------------------------------------------------
@@ -267,3 +270,88 @@ def conv_flops(model: nn.Module, *inputs) -> int:
         for h in handles:
             h.remove()
     return total
+
+
+# ---- the family's inputs, spec and inference step ---------------------------------------
+
+def geometry(settings: dict) -> tuple[int, int]:
+    """(long side, side multiple) of the model's frames for these settings."""
+    arch = preset(settings["preset"])
+    return settings["size"] or arch.size, arch.multiple
+
+
+def spec(settings: dict, data) -> dict:
+    """Every model-defining setting (a checkpoint must match it to be loaded): the preset's
+    architecture and the inputs."""
+    size, _ = geometry(settings)
+    return {"preset": settings["preset"], "arch": asdict(preset(settings["preset"])),
+            "inputs": {"size": size, "iuv": settings["use_iuv"],
+                       "background": settings["use_background"],
+                       "cond_channels": input_channels(settings["use_iuv"],
+                                                       settings["use_background"]),
+                       "map_hw": list(data.map_hw)}}
+
+
+def extras(data) -> dict:
+    """What inference needs beside the weights: the subject's frame size and its plate."""
+    return {"frame_hw": list(data.frame_hw), "background": data.background}
+
+
+def conditioning(person: np.ndarray, frame_hw, map_hw, iuv=None, background=None) -> np.ndarray:
+    """One frame's conditioning map: the pose map, then the IUV channels and the background
+    plate (tensor layout) when the model takes them."""
+    parts = [draw_pose(person, frame_hw, map_hw)]
+    if iuv is not None:
+        parts.append(iuv)
+    if background is not None:
+        parts.append(background)
+    return np.concatenate(parts, axis=0).astype(np.float32)
+
+
+def build(spec: dict) -> Generator:
+    """The inference network of a checkpoint's spec."""
+    return Generator(Architecture(**spec["arch"]), spec["inputs"]["cond_channels"],
+                     spec["inputs"]["background"])
+
+
+class Animator:
+    """The trained generator run frame by frame, its temporal chain carried along."""
+
+    def __init__(self, spec: dict, weights: dict, extras: dict, device: torch.device):
+        self.spec, self.device = spec, device
+        self.map_hw = tuple(spec["inputs"]["map_hw"])
+        self.frame_hw = tuple(extras["frame_hw"])
+        self.background = extras["background"] if spec["inputs"]["background"] else None
+        self.G = build(spec)
+        self.G.load_state_dict(weights)
+        self.G.eval().to(device)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new temporal chain (the next frame is rendered as a first frame)."""
+        self._prev_cond = self._prev_out = None
+
+    @torch.no_grad()
+    def frame(self, driving: Driving) -> np.ndarray:
+        """The BGR uint8 frame of a driving pose."""
+        if self.spec["inputs"]["iuv"] and driving.iuv is None:
+            raise PoseAnimateError(
+                "this model was trained with IUV inputs; rendering a driving motion needs "
+                "IUV in the target's frame, which the pipeline does not make.",
+                fix="train with families.edn.use_iuv: false to render driving videos.")
+        cond = conditioning(driving.person, self.frame_hw, self.map_hw,
+                            driving.iuv if self.spec["inputs"]["iuv"] else None,
+                            self.background)
+        x = torch.from_numpy(cond)[None].to(self.device)
+        if self._prev_cond is None:
+            out = self.G(x, x, torch.zeros((1, 3) + self.map_hw, device=self.device))
+        else:
+            out = self.G(x, self._prev_cond, self._prev_out)
+        self._prev_cond, self._prev_out = x, out
+        return tensor_layout_to_image(out[0].float().cpu().numpy())
+
+    def blank(self) -> np.ndarray:
+        """A frame with nobody: the background plate, or black without one."""
+        if self.background is not None:
+            return tensor_layout_to_image(self.background)
+        return np.zeros(self.map_hw + (3,), np.uint8)

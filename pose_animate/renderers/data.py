@@ -1,0 +1,150 @@
+"""A subject's dataset folder at a model's size, shared by training and evaluation.
+
+Frames (and masks and IUV when the family reads them) are decoded once, resized to the model's
+size and cached as memory-mapped .npy files in the run's cache folder (shared by DataLoader
+workers through the page cache; memory does not grow with video length). Keypoints are read
+whole (small); the background plate is kept in tensor layout.
+"""
+
+import hashlib
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.atomic import atomic_file
+from ..core.errors import PoseAnimateError
+from ..core.formats import read_image, read_iuv, read_openpose_folder
+from ..core.frameseq import FrameSequence
+from ..core.runlog import progress
+from .posemap import image_to_tensor_layout, iuv_channels, model_size
+
+
+def heldout_start(n_frames: int, fraction: float) -> int:
+    """Index of the first held-out frame: the last `fraction` of the frames (at least one when
+    fraction > 0 and there are two frames or more) never enter training."""
+    if fraction <= 0 or n_frames < 2:
+        return n_frames
+    return n_frames - min(n_frames - 1, max(1, math.ceil(fraction * n_frames)))
+
+
+def _files_signature(paths) -> str:
+    h = hashlib.sha1()
+    for p in paths:
+        st = Path(p).stat()
+        h.update(f"{Path(p).name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:12]
+
+
+class SubjectData:
+    """The dataset folder `folder` at the model's size (`size` long side, sides multiples of
+    `multiple`), reading the `parts` a family needs (see renderers.family.DATASET_PARTS).
+
+    `image(t)` is frame t (3, H, W) in -1..1 and `image_bgr(t)` the same as BGR uint8,
+    `mask(t)` its 0/1 mask (or None), `iuv(t)` its (3, H, W) IUV channels (or None),
+    `keypoints` the (T, 137, 3) cleaned keypoints in frame pixels, `background` the plate in
+    tensor layout (or None).
+    """
+
+    def __init__(self, folder, parts, *, size: int, multiple: int, cache_dir):
+        self.folder, self.parts = Path(folder), tuple(parts)
+        frames = FrameSequence(self.folder / "frames")
+        self.n = len(frames)
+        self.frame_hw = tuple(frames.size)
+        self.map_hw = model_size(self.frame_hw, size, multiple)
+        self.keypoints = read_openpose_folder(self.folder / "openpose_json", self.n)
+        self.cache_dir = Path(cache_dir)
+        self._images_path = self._cache(frames.paths, "frames", self._load_frame(frames))
+        self._masks_path = None
+        if "mask" in self.parts:
+            paths = self._dense(self.folder / "mask", ".png", "masks")
+            self._masks_path = self._cache(paths, "mask", lambda t: self._resize(
+                read_image(paths[t], cv2.IMREAD_GRAYSCALE), cv2.INTER_AREA) > 127)
+        self._iuv_path = None
+        if "densepose" in self.parts:
+            paths = self._dense(self.folder / "densepose", ".png", "IUV images")
+            self._iuv_path = self._cache(paths, "iuv", lambda t: iuv_channels(
+                *read_iuv(paths[t]), self.map_hw).transpose(1, 2, 0).astype(np.float16))
+        self.background = None
+        if "bg.jpg" in self.parts:
+            bg_path = self.folder / "bg.jpg"
+            if not bg_path.exists():
+                raise PoseAnimateError("the model reads the background plate but the dataset "
+                                       "has none.", path=bg_path,
+                                       fix="run the background stage, or switch the family's "
+                                           "use_background off.")
+            self.background = image_to_tensor_layout(read_image(bg_path), self.map_hw)
+        self._arrays = {}  # opened lazily, so that DataLoader workers open their own maps
+
+    def _load_frame(self, frames: FrameSequence):
+        return lambda t: self._resize(frames.read(t), cv2.INTER_AREA)
+
+    def _resize(self, img, interpolation):
+        h, w = self.map_hw
+        return cv2.resize(img, (w, h), interpolation=interpolation)
+
+    def _dense(self, folder: Path, suffix: str, what: str) -> list[Path]:
+        paths = sorted(folder.glob(f"[0-9]*{suffix}")) if folder.is_dir() else []
+        if len(paths) != self.n or any(p.name != f"{i:06d}{suffix}" for i, p in enumerate(paths)):
+            raise PoseAnimateError(f"{len(paths)} {what} for {self.n} frames (or not named "
+                                   f"000000{suffix}... densely).", path=folder,
+                                   fix="rerun that stage for this subject, or switch its "
+                                       "input off in the family's settings.")
+        return paths
+
+    def _cache(self, paths, name: str, load) -> Path:
+        """`name`_HxW_<signature>.npy holding load(t) for every t; built once, atomically."""
+        h, w = self.map_hw
+        path = self.cache_dir / f"{name}_{h}x{w}_{_files_signature(paths)}.npy"
+        if path.exists():
+            return path
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        for old in self.cache_dir.glob(f"{name}_*.npy"):
+            old.unlink()
+        first = np.asarray(load(0))
+        with atomic_file(path) as tmp:
+            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=first.dtype,
+                                            shape=(self.n,) + first.shape)
+            arr[0] = first
+            for t in progress(range(1, self.n), total=self.n - 1, desc=f"caching {name}"):
+                arr[t] = load(t)
+            arr.flush()
+            del arr
+        return path
+
+    def _array(self, key: str, path: Path) -> np.ndarray:
+        if key not in self._arrays:
+            self._arrays[key] = np.load(path, mmap_mode="r")
+        return self._arrays[key]
+
+    def __getstate__(self):  # workers started by spawn re-open the maps themselves
+        state = dict(self.__dict__)
+        state["_arrays"] = {}
+        return state
+
+    @property
+    def signature(self) -> str:
+        """Changes when the frames, keypoints, masks, IUV or plate the model sees change."""
+        h = hashlib.sha1(self.keypoints.tobytes())
+        for path in (self._images_path, self._masks_path, self._iuv_path):
+            h.update(str(path.name if path else None).encode())
+        if self.background is not None:
+            h.update(self.background.tobytes())
+        return h.hexdigest()[:16]
+
+    def image_bgr(self, t: int) -> np.ndarray:
+        return np.asarray(self._array("images", self._images_path)[t])
+
+    def image(self, t: int) -> np.ndarray:
+        return image_to_tensor_layout(self.image_bgr(t), self.map_hw)
+
+    def mask(self, t: int):
+        if self._masks_path is None:
+            return None
+        return np.asarray(self._array("masks", self._masks_path)[t], np.float32)
+
+    def iuv(self, t: int):
+        if self._iuv_path is None:
+            return None
+        return np.asarray(self._array("iuv", self._iuv_path)[t], np.float32).transpose(2, 0, 1)

@@ -1,0 +1,69 @@
+"""The renderer families the pipeline knows (their declarations; no torch)."""
+
+from ..core.errors import PoseAnimateError
+from .edn.family import EDN
+from .family import Family
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (EDN,)}
+
+
+def family(name: str) -> Family:
+    if name not in FAMILIES:
+        raise PoseAnimateError(f"unknown renderer family '{name}'.",
+                               fix=f"use one of {', '.join(FAMILIES)}.")
+    return FAMILIES[name]
+
+
+def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dict]:
+    """The validated `models:` (with `renders:` checked against them): per model its family,
+    name (the subject or dataset), scope, and the subjects it trains and is tested on."""
+    known = set(subjects)
+    plan, seen = [], set()
+    for i, entry in enumerate(config["models"]):
+        where = f"models[{i}]"
+        fam = family(entry["family"])
+        given = [k for k in ("subject", "dataset") if k in entry]
+        if len(given) != 1:
+            raise PoseAnimateError(f"{where} needs exactly one of subject: or dataset:.",
+                                   path=source, fix="write {family: edn, subject: alice} or "
+                                                    "{family: gfla, dataset: dancers}.")
+        wanted = "subject" if fam.scope == "subject" else "dataset"
+        if given[0] != wanted:
+            raise PoseAnimateError(
+                f"{where}: family {fam.name} trains per {wanted}, not per {given[0]}.",
+                path=source, fix=f"write {{family: {fam.name}, {wanted}: <name>}}.")
+        name = entry[wanted]
+        if wanted == "subject":
+            if name not in known:
+                raise PoseAnimateError(f"{where}: '{name}' is not a subject of the sheet.",
+                                       path=source, fix="add it to the sheet or correct it.")
+            train, test = [name], [name]
+        else:
+            if name not in config["datasets"]:
+                raise PoseAnimateError(f"{where}: no dataset '{name}' in datasets:.",
+                                       path=source, fix="define it under datasets: with train "
+                                                        "and test subject lists.")
+            train, test = config["datasets"][name]["train"], config["datasets"][name]["test"]
+            if not test:
+                raise PoseAnimateError(f"{where}: dataset '{name}' has no test subjects.",
+                                       path=source, fix=f"{fam.name} is evaluated on people it "
+                                                        "never saw: list some under test:.")
+        if (fam.name, name) in seen:
+            raise PoseAnimateError(f"{where}: {fam.name} on '{name}' is listed twice.",
+                                   path=source, fix="remove the duplicate.")
+        seen.add((fam.name, name))
+        plan.append({"family": fam.name, "name": name, "scope": fam.scope, "train": train,
+                     "test": test})
+    for i, render in enumerate(config["renders"]):
+        for role in ("target", "driving"):
+            if render[role] not in known:
+                raise PoseAnimateError(f"renders[{i}].{role}: '{render[role]}' is not a "
+                                       "subject of the sheet.", path=source,
+                                       fix="add it to the sheet or correct the name.")
+        if (render["family"], render["target"]) not in seen:
+            raise PoseAnimateError(
+                f"renders[{i}] renders onto {render['family']} '{render['target']}', which "
+                "models: does not train.", path=source,
+                fix=f"add {{family: {render['family']}, subject: {render['target']}}} to "
+                    "models:.")
+    return plan

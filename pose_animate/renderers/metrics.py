@@ -1,0 +1,107 @@
+"""The metrics every family is evaluated with (one set of names for all of them)."""
+
+import cv2
+import numpy as np
+from skimage.metrics import structural_similarity
+
+from ..core.body import BODY, body_height_px
+from .posemap import MIN_CONF
+
+PSNR_IDENTICAL = 100.0
+# name -> what it measures (written into every eval JSON)
+METRICS = {
+    "ssim": "SSIM with the real frame (higher is better)",
+    "psnr": "PSNR in dB with the real frame (higher is better)",
+    "l1": "mean absolute difference with the real frame, 0..1 (lower is better)",
+    "l1_mask": "the same inside the person mask (lower is better)",
+    "keypoint_px": "BODY_25 keypoint distance in px between the keypoint stage's detector run "
+                   "on the frame and the wanted pose; nobody found = one body height (lower "
+                   "is better)",
+    "keypoint_body_fraction": "the keypoint distance as a fraction of body height",
+    "detected_fraction": "frames where the detector finds the person (higher is better)",
+    "warping_error": "temporal flicker: mean absolute difference, 0..1, between frame t+1 and "
+                     "frame t warped by the real video's flow, where that flow is reliable "
+                     "(lower is better; the real frames' own value is the floor)",
+}
+
+
+def image_metrics(fake: np.ndarray, real: np.ndarray, mask=None) -> dict:
+    """SSIM, PSNR (dB; identical images get PSNR_IDENTICAL, not infinity, to stay plain
+    JSON), L1 (0..1) of two BGR uint8 images; L1 inside a 0/1 mask when given."""
+    diff = np.abs(fake.astype(np.float32) - real.astype(np.float32)) / 255
+    mse = float(np.mean(diff ** 2))
+    out = {"ssim": float(structural_similarity(fake, real, channel_axis=2, data_range=255)),
+           "psnr": 10 * np.log10(1 / mse) if mse > 0 else PSNR_IDENTICAL,
+           "l1": float(diff.mean()), "l1_mask": None}
+    if mask is not None and mask.sum() > 0:
+        out["l1_mask"] = float(diff.mean(axis=2)[mask > 0.5].mean())
+    return out
+
+
+def pose_distance(a: np.ndarray, b: np.ndarray, penalty: float) -> float:
+    """Mean BODY_25 point distance in pixels; a point seen in only one of the two costs
+    `penalty`; no point seen in either is infinitely far."""
+    ok_a, ok_b = a[BODY, 2] > MIN_CONF, b[BODY, 2] > MIN_CONF
+    both = ok_a & ok_b
+    one = ok_a ^ ok_b
+    if not both.any():
+        return float("inf")
+    d = np.linalg.norm(a[BODY][both, :2] - b[BODY][both, :2], axis=1)
+    return float((d.sum() + penalty * one.sum()) / (both.sum() + one.sum()))
+
+
+def keypoint_error(detected, wanted: np.ndarray) -> tuple[float, float]:
+    """(pixels, fraction of body height) between detected and wanted BODY_25 points that both
+    hold; nobody detected (or no common point) costs one body height."""
+    height = body_height_px(wanted)
+    if detected is not None:
+        both = (detected[BODY, 2] > MIN_CONF) & (wanted[BODY, 2] > MIN_CONF)
+        if both.any():
+            px = float(np.linalg.norm(detected[BODY][both, :2] - wanted[BODY][both, :2],
+                                      axis=1).mean())
+            return px, px / height
+    return height, 1.0
+
+
+def resize_flow(flow: np.ndarray, hw) -> np.ndarray:
+    """A (H, W, 2) flow field at another size, its vectors scaled with it."""
+    h, w = hw
+    scale = np.array([w / flow.shape[1], h / flow.shape[0]], np.float32)
+    return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+
+
+def warping_error(frame_t: np.ndarray, frame_next: np.ndarray, flow_back: np.ndarray,
+                  valid: np.ndarray) -> float | None:
+    """Mean |frame t+1 - frame t warped to t+1| / 255 over `valid` pixels whose flow lands
+    inside the frame. `flow_back` maps frame t+1 to t (the dataset's flow_inv/t), at these
+    frames' size; None when no pixel is valid."""
+    h, w = frame_next.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    map_x, map_y = xs + flow_back[..., 0], ys + flow_back[..., 1]
+    inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+    use = valid & inside
+    if not use.any():
+        return None
+    warped = cv2.remap(frame_t, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    diff = np.abs(frame_next.astype(np.float32) - warped.astype(np.float32)).mean(axis=2) / 255
+    return float(diff[use].mean())
+
+
+def summary(rows: list[dict]) -> dict:
+    """Every metric's mean over the rows that have it (None where none has)."""
+    out = {}
+    for key in METRICS:
+        values = [r[key] for r in rows if r.get(key) is not None]
+        out[key] = round(float(np.mean(values)), 4) if values else None
+    return out
+
+
+def beats(model: dict, baseline: dict) -> dict:
+    """Per metric: whether the model does better than the baseline (None where either lacks
+    it)."""
+    higher = {"ssim", "psnr", "detected_fraction"}
+    out = {}
+    for key in METRICS:
+        a, b = model.get(key), baseline.get(key)
+        out[key] = None if a is None or b is None else bool(a > b if key in higher else a < b)
+    return out

@@ -1,0 +1,128 @@
+# Renderer families: train each model of config["models"] (a subject's renderer, or a model
+# learnt from a dataset of subjects), evaluate it on data it never saw against its baselines,
+# and render the driving motions of config["renders"] onto it. Library: pose_animate/renderers/.
+
+
+rule train:
+    input:
+        model_inputs,
+    output:
+        model="results/models/{family}/{name}/model.pt",
+        record="results/models/{family}/{name}/train.json",
+        curves=report(
+            "results/qa/{name}/{family}/train_curves.png",
+            caption="../report/train_curves.rst",
+            category="Renderer",
+            subcategory="{name}",
+        ),
+        samples=report(
+            "results/qa/{name}/{family}/train_samples.jpg",
+            caption="../report/train_samples.rst",
+            category="Renderer",
+            subcategory="{name}",
+        ),
+    log:
+        "logs/train/{family}/{name}.log",
+    benchmark:
+        "benchmarks/train/{family}/{name}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        cfg=lambda wc: config["families"][wc.family],
+        folders=lambda wc: subject_folders(MODELS[(wc.family, wc.name)]["train"]),
+        run_dir=lambda wc: f"results/work/models/{wc.family}/{wc.name}",
+    script:
+        "../workflow/scripts/train.py"
+
+
+rule evaluate:
+    input:
+        unpack(evaluate_inputs),
+    output:
+        record="results/eval/{family}/{name}.json",
+        table=report(
+            "results/qa/{name}/{family}/eval_table.png",
+            caption="../report/eval_table.rst",
+            category="Renderer",
+            subcategory="{name}",
+        ),
+        frames=report(
+            "results/qa/{name}/{family}/eval_frames.jpg",
+            caption="../report/eval_frames.rst",
+            category="Renderer",
+            subcategory="{name}",
+        ),
+    log:
+        "logs/evaluate/{family}/{name}.log",
+    benchmark:
+        "benchmarks/evaluate/{family}/{name}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        cfg=config["evaluate"],
+        keypoints_cfg=config["keypoints"],
+        device=lambda wc: config["families"][wc.family]["device"],
+        folder=lambda wc: f"results/subjects/{wc.name}",
+        cache_dir=lambda wc: f"results/work/models/{wc.family}/{wc.name}/cache",
+    script:
+        "../workflow/scripts/evaluate.py"
+
+
+rule render:
+    input:
+        model="results/models/{family}/{target}/model.pt",
+        keypoints="results/normalized/{target}__{driving}/openpose_json",
+        driving_frames="results/subjects/{driving}/frames",
+        driving_record="results/work/{driving}/frames.json",
+    output:
+        video="results/renders/{family}/{target}__{driving}/video.mp4",
+        compare="results/renders/{family}/{target}__{driving}/compare.mp4",
+        record="results/renders/{family}/{target}__{driving}/render.json",
+        stills=report(
+            "results/qa/{target}/{family}/render_{driving}.jpg",
+            caption="../report/render_stills.rst",
+            category="Renderer",
+            subcategory="{target}",
+        ),
+    log:
+        "logs/render/{family}/{target}__{driving}.log",
+    benchmark:
+        "benchmarks/render/{family}/{target}__{driving}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        cfg=config["render"],
+        device=lambda wc: config["families"][wc.family]["device"],
+    script:
+        "../workflow/scripts/render.py"
+
+
+for _m in MODELS.values():
+    ALL_TARGETS += [
+        f"results/eval/{_m['family']}/{_m['name']}.json",
+        *[
+            f"results/qa/{_m['name']}/{_m['family']}/{picture}"
+            for picture in (
+                "train_curves.png",
+                "train_samples.jpg",
+                "eval_table.png",
+                "eval_frames.jpg",
+            )
+        ],
+    ]
+for _r in config["renders"]:
+    _pair = f"{_r['family']}/{_r['target']}__{_r['driving']}"
+    ALL_TARGETS += [
+        f"results/renders/{_pair}/video.mp4",
+        f"results/renders/{_pair}/compare.mp4",
+        f"results/qa/{_r['target']}/{_r['family']}/render_{_r['driving']}.jpg",
+    ]
