@@ -79,9 +79,6 @@ rule normalize_pose:
         ),
     log:
         "logs/normalize_pose/{target}__{driving}.log",
-    wildcard_constraints:
-        target=r"[A-Za-z0-9](?:[A-Za-z0-9.-]|_(?!_))*",
-        driving=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     conda:
         "../envs/vision.yaml"
     params:

@@ -91,7 +91,9 @@ def model_parts(family, subjects):
 
 def model_inputs(wildcards):
     """What a model trains on: the parts its family reads, of its train subjects."""
-    return model_parts(wildcards.family, MODELS[(wildcards.family, wildcards.name)]["train"])
+    return model_parts(
+        wildcards.family, MODELS[(wildcards.family, wildcards.name)]["train"]
+    )
 
 
 def evaluate_inputs(wildcards):

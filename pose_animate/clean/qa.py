@@ -13,12 +13,11 @@ import numpy as np
 
 from ..core.body import BODY_25_LIMBS, FACE, HAND_LEFT, HAND_RIGHT, J
 from ..core.draw import draw_skeleton, evenly_spaced
-from ..core.formats import list_frames, read_image, read_json, read_openpose_folder
+from ..core.formats import list_frames, read_fps, read_image, read_openpose_folder
 from ..core.plots import figure_image, plt
 from ..core.videoio import VideoWriter
 from .normalize import foot_positions
 
-DEFAULT_FPS = 25  # for a frames record without a frame rate (a folder of images)
 
 # (label, point index) shown per group: joints that move most and are seen most.
 TRACKS = {
@@ -65,9 +64,8 @@ def overlay_video(frames_dir, frames_record, raw_dir, cleaned_dir, path) -> int:
     """Raw (left) and cleaned (right) skeletons over the frames, streamed to an mp4 at the
     frame rate of the frames record (frames.json); returns the frames written."""
     raw, cleaned = raw_and_cleaned(raw_dir, cleaned_dir)
-    fps = read_json(frames_record).get("fps") or DEFAULT_FPS
     frames = list_frames(frames_dir)
-    with VideoWriter(path, fps) as writer:
+    with VideoWriter(path, read_fps(frames_record)) as writer:
         for t, f in enumerate(frames[:len(raw)]):
             img = read_image(f)
             left = draw_skeleton(img.copy(), raw[t])

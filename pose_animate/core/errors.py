@@ -33,7 +33,3 @@ class PoseAnimateError(Exception):
             self.subject, self.job = subject, job
             self.args = (self._message(),)
         return self
-
-    def for_subject(self, subject: str) -> "PoseAnimateError":
-        """The same error, naming the subject (for code that handles several subjects)."""
-        return self.name_job(subject=subject)

@@ -16,35 +16,25 @@ from .formats import list_frames, read_image
 class FrameSequence:
     """The frames of a folder: `len()`, `size` (H, W) and `read(t)` checked against it."""
 
-    def __init__(self, folder, subject: str | None = None):
+    def __init__(self, folder):
         self.folder = Path(folder)
-        self.subject = subject
-        try:
-            self.paths = list_frames(self.folder)
-        except PoseAnimateError as exc:
-            raise exc.for_subject(subject) if subject else exc
+        self.paths = list_frames(self.folder)
         if not self.paths:
-            raise PoseAnimateError("the frame folder holds no frames.", subject=subject,
-                                   path=self.folder, fix="rerun the frames stage.")
-        first = self._load(0, cv2.IMREAD_GRAYSCALE)
+            raise PoseAnimateError("the frame folder holds no frames.", path=self.folder,
+                                   fix="rerun the frames stage.")
+        first = read_image(self.paths[0], cv2.IMREAD_GRAYSCALE)
         self.size = first.shape[:2]
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def _load(self, t: int, flags) -> np.ndarray:
-        try:
-            return read_image(self.paths[t], flags)
-        except PoseAnimateError as exc:
-            raise exc.for_subject(self.subject) if self.subject else exc
-
     def read(self, t: int, gray: bool = False) -> np.ndarray:
-        img = self._load(t, cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
+        img = read_image(self.paths[t], cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
         if img.shape[:2] != self.size:
             raise PoseAnimateError(
                 f"frame is {img.shape[1]}x{img.shape[0]} but {self.paths[0].name} is "
                 f"{self.size[1]}x{self.size[0]}: all frames of a subject must have one size.",
-                subject=self.subject, path=self.paths[t],
+                path=self.paths[t],
                 fix="rerun the frames stage (snakemake --forcerun frames) so every frame is "
                     "cropped and resized alike.")
         return img

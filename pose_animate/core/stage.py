@@ -2,14 +2,15 @@
 
     with stage_job(snakemake, "masks") as job:
         record = compute_masks(job.input.frames, job.input.keypoints, job.output.masks,
-                               job.settings, source=job.source)
+                               job.settings, source=job.optional("source"))
         job.save(record, sheet=mask_sheet(job.input.frames, job.output.masks, job.settings))
 
 `stage_job` opens the job's log, names the job's subject in any PoseAnimateError the library
 raises (library functions take no `subject=` only to word their errors), validates the rule's
-config section (`params.cfg`) into `job.settings` with every default, holds a GPU when the rule
-declares `resources: gpu`, and `job.save` writes the record (`output.record`) and the QA
-pictures (returned as BGR arrays by the QA functions) atomically.
+config section (`params.cfg`) into `job.settings` with every default, and holds a GPU when the
+rule declares `resources: gpu`. `job.optional(name)` is an optional input or None, and
+`job.save` writes the record (`output.record`) and the QA pictures (returned as BGR arrays by
+the QA functions) atomically.
 """
 
 import contextlib
@@ -35,10 +36,10 @@ class StageJob:
         self.subject, self.label = job_names(smk)
         self.settings = validated(section, smk.params.cfg) if section else {}
 
-    @property
-    def source(self):
-        """The rule's optional `source` input (a folder or file to import), or None."""
-        found = getattr(self.input, "source", None)
+    def optional(self, name: str):
+        """The rule's optional input `name` (an input function giving [] or [path]): its path,
+        or None (e.g. `source`, the folder or file a stage imports instead of computing)."""
+        found = getattr(self.input, name, None)
         return found[0] if found else None
 
     def save(self, record: dict | None = None, **pictures: np.ndarray) -> None:

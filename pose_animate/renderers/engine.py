@@ -78,7 +78,7 @@ def load_data(family_name: str, folders, settings: dict, cache_dir) -> list[Subj
             datas.append(SubjectData(folder, parts, size=size, multiple=multiple,
                                      cache_dir=cache))
         except PoseAnimateError as exc:  # name the subject of a dataset's folder
-            raise exc.for_subject(Path(folder).name) if len(folders) > 1 else exc
+            raise exc.name_job(subject=Path(folder).name) if len(folders) > 1 else exc
     return datas
 
 

@@ -3,6 +3,7 @@ from pose_animate.core.stage import stage_job
 
 with stage_job(snakemake, "flow") as job:
     record = compute_flow(job.input.frames, job.output.fwd, job.output.bwd, job.output.valid,
-                          job.settings, source=job.source, workers=job.threads)
+                          job.settings, source=job.optional("source"),
+                          workers=job.threads)
     job.save(record, sheet=flow_sheet(job.input.frames, job.output.fwd, job.output.valid,
                                       job.settings["qa_pairs"]))
