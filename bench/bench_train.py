@@ -17,8 +17,9 @@ import statistics
 import time
 from types import SimpleNamespace
 
-# pose_animate sets GOMP_SPINCOUNT=20000 unless the environment does (see its __init__);
-# compare with OMP_WAIT_POLICY=ACTIVE or PASSIVE in the environment.
+# Before torch: importing pose_animate sets GOMP_SPINCOUNT=20000 unless the environment does
+# (see its __init__); compare with OMP_WAIT_POLICY=ACTIVE or PASSIVE in the environment.
+import pose_animate  # noqa: F401  (first: the OpenMP setting must precede torch)
 import torch
 
 from pose_animate.core.config import settings

@@ -4,7 +4,7 @@ import sys
 import pytest
 import yaml
 
-from pose_animate.core.config import REPO, load_subjects, validate_config
+from pose_animate.core.config import REPO, check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
 
 
@@ -71,3 +71,32 @@ def test_snakemake_reports_a_config_typo_with_the_fix(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode != 0
     assert "unknown key 'flow_typo'" in run.stdout + run.stderr
+
+
+def test_an_old_train_section_says_where_it_moved():
+    with pytest.raises(PoseAnimateError, match="'train' moved to families.edn"):
+        validate_config({"train": {"steps": 10}})
+
+
+SUBJECTS = ["alice", "bob", "carol"]
+
+
+@pytest.mark.parametrize("datasets, needle", [
+    ({"d": {"train": ["alice", "bobb"]}}, "datasets.d.train: 'bobb' is not a subject.*'bob'"),
+    ({"d": {"train": []}}, "datasets.d.train is empty"),
+    ({"d": {"train": ["alice", "bob"], "test": ["bob"]}}, "bob in both train and test"),
+    ({"alice": {"train": ["bob"]}}, "'alice' is also a subject's name"),
+    ({"a__b": {"train": ["bob"]}}, "not a safe dataset name"),
+])
+def test_dataset_errors_name_the_dataset_and_fix(datasets, needle):
+    config = validate_config({"datasets": datasets})
+    with pytest.raises(PoseAnimateError, match=needle):
+        check_datasets(config, SUBJECTS)
+
+
+def test_datasets_are_checked_and_test_lists_default_to_empty():
+    config = validate_config({"datasets": {"dancers": {"train": ["alice", "bob"]},
+                                           "held": {"train": ["alice"], "test": ["carol"]}}})
+    assert check_datasets(config, SUBJECTS)["dancers"]["test"] == []
+    with pytest.raises(PoseAnimateError, match="required property"):
+        validate_config({"datasets": {"d": {"test": ["alice"]}}})

@@ -1,9 +1,10 @@
 """Tables of the rules' `benchmark:` files: time and memory per stage across subjects.
 
-    python -m pose_animate.benchmarks [benchmarks/] [--by-subject]
+    python -m pose_animate.core.benchmarks [benchmarks/] [--by-subject]
 
-Snakemake writes one TSV per job at benchmarks/{rule}/{wildcards}.tsv with columns s, max_rss
-(MiB), mean_load, cpu_time, ...; this collects them.
+Snakemake writes one TSV per job at benchmarks/{rule}/{wildcards}.tsv (for the renderers
+benchmarks/{rule}/{family}/{name}.tsv) with columns s, max_rss (MiB), mean_load, cpu_time, ...;
+this collects them.
 """
 
 import argparse
@@ -14,9 +15,14 @@ import pandas as pd
 
 
 def collect(folder) -> pd.DataFrame:
-    """One row per job: rule, job (the file's stem), seconds, max_rss_mib, cpu_seconds."""
+    """One row per job: rule, job (the file's path below the rule's folder, without .tsv),
+    seconds, max_rss_mib, cpu_seconds."""
     rows = []
-    for tsv in sorted(Path(folder).glob("*/*.tsv")):
+    folder = Path(folder)
+    for tsv in sorted(folder.rglob("*.tsv")):
+        rule, *job = tsv.relative_to(folder).with_suffix("").parts
+        if not job:
+            continue
         try:
             table = pd.read_csv(tsv, sep="\t")
         except (pd.errors.EmptyDataError, pd.errors.ParserError):
@@ -24,7 +30,7 @@ def collect(folder) -> pd.DataFrame:
         if table.empty or "s" not in table:
             continue
         last = table.iloc[-1]  # with --benchmark-repeats, the last repeat
-        rows.append({"rule": tsv.parent.name, "job": tsv.stem, "seconds": float(last["s"]),
+        rows.append({"rule": rule, "job": "/".join(job), "seconds": float(last["s"]),
                      "max_rss_mib": pd.to_numeric(last.get("max_rss"), errors="coerce"),
                      "cpu_seconds": pd.to_numeric(last.get("cpu_time"), errors="coerce")})
     return pd.DataFrame(rows, columns=["rule", "job", "seconds", "max_rss_mib", "cpu_seconds"])
