@@ -217,8 +217,9 @@ class VGG19Loss(nn.Module):
             state = torch.load(weights_path, map_location="cpu", weights_only=True)
         except (OSError, RuntimeError) as exc:
             raise PoseAnimateError(f"cannot read the VGG19 weights ({exc}).", path=weights_path,
-                                   fix="give train.vgg19_weights a torchvision vgg19 state dict "
-                                       "file, or null to train without the perceptual loss.")
+                                   fix="give families.edn.vgg19_weights a torchvision vgg19 "
+                                       "state dict file, or null to train without the "
+                                       "perceptual loss.")
         state = {k.removeprefix("features."): v for k, v in state.items()
                  if not k.startswith("classifier.")}
         try:
