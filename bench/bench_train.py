@@ -24,6 +24,7 @@ import torch
 
 from pose_animate.core.config import settings
 from pose_animate.renderers.device import pick_device
+from pose_animate.renderers import networks
 from pose_animate.renderers.edn import model as edn
 from pose_animate.renderers.edn.train import TrainStep
 from pose_animate.renderers.posemap import input_channels
@@ -42,10 +43,10 @@ def step_flops(trainer: TrainStep, batch: dict) -> dict:
     n = batch["cond"].shape[0]  # FLOPs grow linearly with the batch: count one item
     cond = batch["cond"][:1].to(device)
     img = batch["img"][:1].to(device)
-    f_g = edn.conv_flops(trainer.G, cond, cond, img)
+    f_g = networks.conv_flops(trainer.G, cond, cond, img)
     d_in = torch.cat([torch.cat([cond, cond]), torch.cat([img, img])], 1)
-    f_d = edn.conv_flops(trainer.D, d_in)
-    f_dt = (edn.conv_flops(trainer.DT, torch.cat([cond, cond, img, img], 1))
+    f_d = networks.conv_flops(trainer.D, d_in)
+    f_dt = (networks.conv_flops(trainer.DT, torch.cat([cond, cond, img, img], 1))
             if trainer.DT is not None else 0)
     # G: two frames, forward + backward; D: real + fake in its step, fake again in G's step
     return {"G": 6 * n * f_g, "D": 9 * n * f_d, "DT": 9 * n * f_dt}

@@ -7,6 +7,7 @@ from torch import nn
 
 from pose_animate.core.body import BODY_25_LIMBS, FACE, HAND_LEFT, J, N_POINTS
 from pose_animate.core.errors import PoseAnimateError
+from pose_animate.renderers import networks
 from pose_animate.renderers.edn import model as edn
 from pose_animate.renderers.posemap import (POSE_CHANNELS, draw_pose, input_channels, model_size,
                                          image_to_tensor_layout, tensor_layout_to_image)
@@ -55,41 +56,41 @@ def test_generator_shapes_and_background_compositing():
 
 
 def test_discriminators_return_features_per_scale_and_losses():
-    d = edn.MultiscaleDiscriminator(6, 8, n_layers=2, num_d=2)
+    d = networks.MultiscaleDiscriminator(6, 8, n_layers=2, num_d=2)
     x = torch.randn(2, 6, 32, 32)
     outs = d(x)
     assert len(outs) == 2 and len(outs[0]) == 2 + 2  # first conv, 2 strided/normed, scores
     assert outs[1][-1].shape[-1] < outs[0][-1].shape[-1]  # second scale sees half the size
     real = [[torch.ones(1, 1, 4, 4)]]
-    assert edn.gan_loss(real, True).item() == 0
-    assert edn.gan_loss(real, False).item() == 1
-    assert edn.feature_matching_loss(outs, outs).item() == 0
+    assert networks.gan_loss(real, True).item() == 0
+    assert networks.gan_loss(real, False).item() == 1
+    assert networks.feature_matching_loss(outs, outs).item() == 0
     g, d, dt = edn.build_networks(TINY, 30, background=False)
     assert dt is not None and len(dt.scales) == TINY.num_d_temporal
 
 
 def test_vgg_loss_needs_a_local_weights_file(tmp_path):
     with pytest.raises(PoseAnimateError, match="vgg19_weights"):
-        edn.VGG19Loss(tmp_path / "missing.pth")
+        networks.VGG19Loss(tmp_path / "missing.pth")
     torch.manual_seed(0)
     weights = tmp_path / "vgg19.pth"
     # torchvision's whole-model layout: features.N.weight (+ classifier, ignored)
-    state = {f"features.{k}": v for k, v in edn.vgg19_features().state_dict().items()}
+    state = {f"features.{k}": v for k, v in networks.vgg19_features().state_dict().items()}
     state["classifier.0.weight"] = torch.zeros(1)
     torch.save(state, weights)
-    loss = edn.VGG19Loss(weights)
+    loss = networks.VGG19Loss(weights)
     a, b = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 3, 32, 32) * 2 - 1
     assert loss(a, a).item() == 0 and loss(a, b).item() > 0
     torch.save({"0.weight": torch.zeros(3)}, weights)
     with pytest.raises(PoseAnimateError, match="not a VGG19"):
-        edn.VGG19Loss(weights)
+        networks.VGG19Loss(weights)
 
 
 def test_conv_flops_counts_multiply_adds():
     conv = nn.Conv2d(3, 8, 3, padding=1)
-    assert edn.conv_flops(conv, torch.zeros(2, 3, 10, 10)) == 2 * 2 * 100 * 9 * 3 * 8
+    assert networks.conv_flops(conv, torch.zeros(2, 3, 10, 10)) == 2 * 2 * 100 * 9 * 3 * 8
     up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
-    assert edn.conv_flops(up, torch.zeros(1, 4, 5, 5)) == 2 * 25 * 9 * 4 * 2
+    assert networks.conv_flops(up, torch.zeros(1, 4, 5, 5)) == 2 * 25 * 9 * 4 * 2
 
 
 def test_unknown_preset_is_a_clear_error():

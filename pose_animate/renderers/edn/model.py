@@ -1,15 +1,12 @@
-"""The Everybody-Dance-Now / pix2pixHD family of pose-to-video renderers, in one file.
+"""The Everybody-Dance-Now / pix2pixHD family of pose-to-video renderers, in one file (the
+pix2pixHD blocks it is made of are renderers/networks.py).
 
-- `Generator`: pix2pixHD's global generator (conv in, strided convs down, residual blocks,
-  transposed convs up, conv out). It sees the current pose map, the previous pose map and its
-  own previous output, as Everybody Dance Now's temporal smoothing does. With the background
-  plate among its inputs it also predicts an alpha matte and composites its figure over the
-  plate, so the static scene comes out sharp and capacity goes to the figure.
-- `MultiscaleDiscriminator`: pix2pixHD's PatchGAN discriminators at several scales; each
-  returns its intermediate features for the feature-matching loss. The spatial one sees
-  (conditioning map, frame); the temporal one sees two consecutive (pose, frame) pairs.
-- `VGG19Loss`: the perceptual loss, built only from a local weights file (nothing is
-  downloaded; torchvision is not needed: the layer layout is torchvision's `vgg19().features`).
+- `Generator`: pix2pixHD's global generator. It sees the current pose map, the previous pose
+  map and its own previous output, as Everybody Dance Now's temporal smoothing does. With the
+  background plate among its inputs it also predicts an alpha matte and composites its figure
+  over the plate, so the static scene comes out sharp and capacity goes to the figure.
+- Discriminators (`build_networks`): multi-scale PatchGANs; the spatial one sees
+  (conditioning map, frame), the temporal one two consecutive (pose, frame) pairs.
 - `PRESETS`: `tiny` (CPU: demo and tests) and `full` (GPU, 512 px, pix2pixHD-sized).
 - The family's inputs (`conditioning`: pose map [+ IUV] [+ background plate]), `spec`, and the
   inference step `Animator` (one frame from its pose, the previous pose and the previous
@@ -20,11 +17,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ...core.errors import PoseAnimateError
 from ..family import Driving
+from ..networks import MultiscaleDiscriminator, generator_layers
 from ..posemap import draw_pose, input_channels, tensor_layout_to_image
 
 
@@ -64,21 +61,6 @@ def preset(name: str) -> Architecture:
     return PRESETS[name]
 
 
-def _norm(channels: int) -> nn.Module:
-    return nn.InstanceNorm2d(channels, affine=False)
-
-
-class ResBlock(nn.Module):
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels))
-
-    def forward(self, x):
-        return x + self.body(x)
-
-
 class Generator(nn.Module):
     """G(pose_t, pose_t-1, output_t-1) -> frame_t in -1..1 (B, 3, H, W).
 
@@ -89,24 +71,10 @@ class Generator(nn.Module):
     def __init__(self, arch: Architecture, cond_channels: int, background: bool):
         super().__init__()
         self.background = background
-        ngf, cap = arch.ngf, arch.max_channels
-        in_ch = 2 * cond_channels + 3
-        layers = [nn.ReflectionPad2d(arch.in_kernel // 2), nn.Conv2d(in_ch, ngf, arch.in_kernel),
-                  _norm(ngf), nn.ReLU(True)]
-        ch = ngf
-        for _ in range(arch.n_down):
-            nxt = min(ch * 2, cap)
-            layers += [nn.Conv2d(ch, nxt, 3, stride=2, padding=1), _norm(nxt), nn.ReLU(True)]
-            ch = nxt
-        layers += [ResBlock(ch) for _ in range(arch.n_blocks)]
-        for i in reversed(range(arch.n_down)):
-            nxt = min(ngf * 2 ** i, cap)
-            layers += [nn.ConvTranspose2d(ch, nxt, 3, stride=2, padding=1, output_padding=1),
-                       _norm(nxt), nn.ReLU(True)]
-            ch = nxt
         out_ch = 4 if background else 3  # + alpha matte when compositing over the plate
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_ch, 7)]
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*generator_layers(
+            2 * cond_channels + 3, out_ch, ngf=arch.ngf, n_down=arch.n_down,
+            n_blocks=arch.n_blocks, in_kernel=arch.in_kernel, max_channels=arch.max_channels))
 
     def forward(self, cond, prev_cond, prev_image):
         out = self.net(torch.cat([cond, prev_cond, prev_image], dim=1))
@@ -118,47 +86,6 @@ class Generator(nn.Module):
         return alpha * rgb + (1 - alpha) * plate
 
 
-class PatchDiscriminator(nn.Module):
-    """pix2pixHD's n-layer PatchGAN; forward returns every layer's output (last = scores)."""
-
-    def __init__(self, in_ch: int, ndf: int, n_layers: int):
-        super().__init__()
-        pad = 2  # ceil((4 - 1) / 2), as pix2pixHD
-        blocks = [nn.Sequential(nn.Conv2d(in_ch, ndf, 4, 2, pad), nn.LeakyReLU(0.2, True))]
-        ch = ndf
-        for n in range(1, n_layers + 1):
-            nxt = min(ch * 2, 512)
-            stride = 2 if n < n_layers else 1
-            blocks.append(nn.Sequential(nn.Conv2d(ch, nxt, 4, stride, pad), _norm(nxt),
-                                        nn.LeakyReLU(0.2, True)))
-            ch = nxt
-        blocks.append(nn.Sequential(nn.Conv2d(ch, 1, 4, 1, pad)))
-        self.blocks = nn.ModuleList(blocks)
-
-    def forward(self, x):
-        feats = []
-        for block in self.blocks:
-            x = block(x)
-            feats.append(x)
-        return feats
-
-
-class MultiscaleDiscriminator(nn.Module):
-    """`num_d` PatchGANs on the input at full, half, quarter... resolution."""
-
-    def __init__(self, in_ch: int, ndf: int, n_layers: int, num_d: int):
-        super().__init__()
-        self.scales = nn.ModuleList(PatchDiscriminator(in_ch, ndf, n_layers) for _ in range(num_d))
-
-    def forward(self, x):
-        outs = []
-        for i, d in enumerate(self.scales):
-            if i:
-                x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
-            outs.append(d(x))
-        return outs
-
-
 def build_networks(arch: Architecture, cond_channels: int, background: bool):
     """(generator, spatial discriminator, temporal discriminator or None), built in that
     order (the seed fixes the weights of all three)."""
@@ -167,110 +94,6 @@ def build_networks(arch: Architecture, cond_channels: int, background: bool):
     dt = (MultiscaleDiscriminator(2 * (cond_channels + 3), arch.ndf, arch.d_layers,
                                   arch.num_d_temporal) if arch.num_d_temporal else None)
     return g, d, dt
-
-
-# ---- losses ----------------------------------------------------------------------------
-
-def gan_loss(outs, real: bool) -> torch.Tensor:
-    """Least-squares GAN loss (pix2pixHD's default) over every scale's patch scores."""
-    target = 1.0 if real else 0.0
-    return sum(F.mse_loss(o[-1].float(), torch.full_like(o[-1].float(), target))
-               for o in outs) / len(outs)
-
-
-def feature_matching_loss(fake_outs, real_outs) -> torch.Tensor:
-    """L1 between the discriminators' intermediate features on fake and (fixed) real input."""
-    total = 0.0
-    for fake, real in zip(fake_outs, real_outs):
-        for f, r in zip(fake[:-1], real[:-1]):
-            total = total + F.l1_loss(f.float(), r.detach().float())
-    return total / (len(fake_outs) * (len(fake_outs[0]) - 1))
-
-
-# torchvision's vgg19().features: conv channels, 'M' = max-pool. Module indices match, so its
-# state dict (or a whole model's, keys 'features.N...') loads as it is.
-_VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-          512, 512, 512, 512, "M"]
-# pix2pixHD's VGGLoss: relu1_1, relu2_1, relu3_1, relu4_1, relu5_1, deeper layers weigh more.
-_VGG_SLICES = [(0, 2), (2, 7), (7, 12), (12, 21), (21, 30)]
-_VGG_WEIGHTS = [1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0]
-
-
-def vgg19_features() -> nn.Sequential:
-    layers, ch = [], 3
-    for v in _VGG19:
-        if v == "M":
-            layers.append(nn.MaxPool2d(2, 2))
-        else:
-            layers += [nn.Conv2d(ch, v, 3, padding=1), nn.ReLU(inplace=False)]
-            ch = v
-    return nn.Sequential(*layers)
-
-
-class VGG19Loss(nn.Module):
-    """Perceptual loss on frames in -1..1 BGR, from a local VGG19 state dict file."""
-
-    def __init__(self, weights_path):
-        super().__init__()
-        features = vgg19_features()
-        try:
-            state = torch.load(weights_path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as exc:
-            raise PoseAnimateError(f"cannot read the VGG19 weights ({exc}).", path=weights_path,
-                                   fix="give families.edn.vgg19_weights a torchvision vgg19 "
-                                       "state dict file, or null to train without the "
-                                       "perceptual loss.")
-        state = {k.removeprefix("features."): v for k, v in state.items()
-                 if not k.startswith("classifier.")}
-        try:
-            features.load_state_dict(state)
-        except RuntimeError as exc:
-            raise PoseAnimateError(f"not a VGG19 state dict ({str(exc)[:200]}).",
-                                   path=weights_path,
-                                   fix="save torchvision.models.vgg19(...).state_dict() to it.")
-        features.requires_grad_(False).eval()
-        self.slices = nn.ModuleList(features[a:b] for a, b in _VGG_SLICES)
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
-
-    def _prep(self, img):
-        rgb = img.flip(1) * 0.5 + 0.5  # BGR -1..1 -> RGB 0..1
-        return (rgb - self.mean) / self.std
-
-    def forward(self, fake, real):
-        x, y = self._prep(fake), self._prep(real)
-        loss = 0.0
-        for weight, block in zip(_VGG_WEIGHTS, self.slices):
-            x, y = block(x), block(y)
-            loss = loss + weight * F.l1_loss(x, y.detach())
-        return loss
-
-
-# ---- cost --------------------------------------------------------------------------------
-
-def conv_flops(model: nn.Module, *inputs) -> int:
-    """Multiply-add FLOPs (2 per MAC) of the convolutions in one forward pass of `model`."""
-    total = 0
-
-    def hook(module, inp, out):
-        nonlocal total
-        if isinstance(module, nn.ConvTranspose2d):
-            # each input pixel scatters a kernel: MACs = in_pixels * k*k * cin * cout / groups
-            pixels = inp[0].shape[0] * inp[0].shape[2] * inp[0].shape[3]
-        else:
-            pixels = out.shape[0] * out.shape[2] * out.shape[3]
-        k = module.kernel_size[0] * module.kernel_size[1]
-        total += 2 * pixels * k * module.in_channels * module.out_channels // module.groups
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
-    try:
-        with torch.no_grad():
-            model(*inputs)
-    finally:
-        for h in handles:
-            h.remove()
-    return total
 
 
 # ---- the family's inputs, spec and inference step ---------------------------------------

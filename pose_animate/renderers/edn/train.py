@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..device import autocast_dtype, memory_format
+from ..networks import VGG19Loss, feature_matching_loss, gan_loss
 from ..posemap import POSE_CHANNELS, tensor_layout_to_image
 from . import model
 
@@ -54,7 +55,7 @@ class TrainStep:
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=settings["lr"], betas=betas)
         d_params = [p for n in self.nets[1:] for p in n.parameters()]
         self.opt_D = torch.optim.Adam(d_params, lr=settings["lr"], betas=betas)
-        self.vgg = (model.VGG19Loss(settings["vgg19_weights"]).to(device)
+        self.vgg = (VGG19Loss(settings["vgg19_weights"]).to(device)
                     if settings["vgg19_weights"] else None)
         bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
         self.amp_dtype = autocast_dtype(device.type, bf16)
@@ -110,14 +111,14 @@ class TrainStep:
         with self._autocast():
             d_real = self.D(torch.cat([conds, reals], 1))
             d_fake = self.D(torch.cat([conds, fakes.detach()], 1))
-            loss_d_real = model.gan_loss(d_real, True)
-            loss_d_fake = model.gan_loss(d_fake, False)
+            loss_d_real = gan_loss(d_real, True)
+            loss_d_fake = gan_loss(d_fake, False)
             loss_d = 0.5 * (loss_d_real + loss_d_fake)
             loss_dt = torch.zeros((), device=self.device)
             if self.DT is not None:
                 dt_real = self.DT(torch.cat([pair_cond, img_prev, img], 1))
                 dt_fake = self.DT(torch.cat([pair_cond, fake_prev.detach(), fake.detach()], 1))
-                loss_dt = 0.5 * (model.gan_loss(dt_real, True) + model.gan_loss(dt_fake, False))
+                loss_dt = 0.5 * (gan_loss(dt_real, True) + gan_loss(dt_fake, False))
         (loss_d + cfg["temporal_weight"] * loss_dt).backward()
         self.opt_D.step()
 
@@ -130,13 +131,13 @@ class TrainStep:
                 weight = 1 + cfg["mask_weight"] * masks
             l1 = (weight * (fakes.float() - reals.float()).abs()).mean()
             g_fake = self.D(torch.cat([conds, fakes], 1))
-            g_gan = model.gan_loss(g_fake, True)
-            g_feat = model.feature_matching_loss(g_fake, d_real)
+            g_gan = gan_loss(g_fake, True)
+            g_feat = feature_matching_loss(g_fake, d_real)
             g_temporal = torch.zeros((), device=self.device)
             if self.DT is not None:
                 gt_fake = self.DT(torch.cat([pair_cond, fake_prev, fake], 1))
-                g_temporal = (model.gan_loss(gt_fake, True)
-                              + model.feature_matching_loss(gt_fake, dt_real))
+                g_temporal = (gan_loss(gt_fake, True)
+                              + feature_matching_loss(gt_fake, dt_real))
             g_vgg = self.vgg(fakes.float(), reals.float()) if self.vgg is not None else \
                 torch.zeros((), device=self.device)
             loss_g = (cfg["l1_weight"] * l1 + cfg["gan_weight"] * g_gan
