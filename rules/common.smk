@@ -83,10 +83,20 @@ def subject_folders(subjects):
     return [f"results/subjects/{s}" for s in subjects]
 
 
-def model_parts(family, subjects):
+def model_parts(family, subjects, **settings):
     """The dataset-folder files a family reads (its declaration, for its settings)."""
-    parts = FAMILIES[family].parts(config["families"][family])
+    parts = FAMILIES[family].parts({**config["families"][family], **settings})
     return [f"results/subjects/{s}/{part}" for s in subjects for part in parts]
+
+
+def pretrained(wildcards):
+    """The model a run starts from: d2g's TransG pretrained on a dataset, when
+    families.d2g.transg_pretrain names one."""
+    if wildcards.family == "d2g":
+        dataset = config["families"]["d2g"]["transg_pretrain"]["dataset"]
+        if dataset:
+            return [f"results/models/d2g/pretrain/{dataset}/model.pt"]
+    return []
 
 
 def model_inputs(wildcards):

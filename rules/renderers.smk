@@ -5,7 +5,8 @@
 
 rule train:
     input:
-        model_inputs,
+        parts=model_inputs,
+        init=pretrained,
     output:
         model="results/models/{family}/{name}/model.pt",
         record="results/models/{family}/{name}/train.json",
@@ -36,6 +37,33 @@ rule train:
         run_dir=lambda wc: f"results/work/models/{wc.family}/{wc.name}",
     script:
         "../workflow/scripts/train.py"
+
+
+rule pretrain_transg:
+    input:
+        lambda wc: model_parts(
+            "d2g", config["datasets"][wc.dataset]["train"], surface_only=True
+        ),
+    output:
+        model="results/models/d2g/pretrain/{dataset}/model.pt",
+        record="results/models/d2g/pretrain/{dataset}/train.json",
+        curves="results/qa/{dataset}/d2g/pretrain_curves.png",
+        samples="results/qa/{dataset}/d2g/pretrain_samples.jpg",
+    log:
+        "logs/pretrain_transg/{dataset}.log",
+    benchmark:
+        "benchmarks/pretrain_transg/{dataset}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        cfg=config["families"]["d2g"],
+        folders=lambda wc: subject_folders(config["datasets"][wc.dataset]["train"]),
+        run_dir=lambda wc: f"results/work/models/d2g/pretrain/{wc.dataset}",
+    script:
+        "../workflow/scripts/pretrain_transg.py"
 
 
 rule evaluate:
@@ -81,6 +109,9 @@ rule render:
         driving_frames="results/subjects/{driving}/frames",
         driving_record="results/work/{driving}/frames.json",
     output:
+        frames=directory("results/renders/{family}/{target}__{driving}/frames"),
+        # the predicted IUV of each frame, for families that predict one (d2g)
+        iuv=directory("results/renders/{family}/{target}__{driving}/iuv"),
         video="results/renders/{family}/{target}__{driving}/video.mp4",
         compare="results/renders/{family}/{target}__{driving}/compare.mp4",
         record="results/renders/{family}/{target}__{driving}/render.json",

@@ -6,8 +6,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pose_animate.appearance.flow import compute_flow
 from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS
+from pose_animate.core.config import settings
 from pose_animate.core.formats import frame_name, write_image, write_iuv, write_openpose
+from pose_animate.densepose.texture import build_texture
 
 
 def stick_pose(t: int, n: int, size: int) -> np.ndarray:
@@ -55,8 +58,10 @@ def draw_figure(person: np.ndarray, size: int):
     return img, mask, parts
 
 
-def make_subject_folder(root, n_frames: int = 12, size: int = 64, blank_frames=()) -> Path:
-    """results/subjects/{subject}-style folder: frames, openpose_json, mask, densepose, bg.jpg.
+def make_subject_folder(root, n_frames: int = 12, size: int = 64, blank_frames=(),
+                        flow: bool = False) -> Path:
+    """results/subjects/{subject}-style folder: frames, openpose_json, mask, densepose, bg.jpg;
+    with `flow`, also flow/ and flow_inv/ (DIS) and texture.jpg (unfolded): the whole folder.
 
     Frames listed in `blank_frames` get an empty keypoints file (nobody found)."""
     root = Path(root)
@@ -72,4 +77,13 @@ def make_subject_folder(root, n_frames: int = 12, size: int = 64, blank_frames=(
         write_openpose(root / "openpose_json" / f"{t:06d}_keypoints.json",
                        [] if t in blank_frames else [person])
     cv2.imwrite(str(root / "bg.jpg"), background(size), [cv2.IMWRITE_JPEG_QUALITY, 98])
+    if flow:
+        add_flow_and_texture(root)
     return root
+
+
+def add_flow_and_texture(root: Path) -> None:
+    """The flow stage's and the texture stage's outputs of a subject folder."""
+    compute_flow(root / "frames", root / "flow", root / "flow_inv", root / "flow_valid",
+                 settings("flow"), workers=1)
+    build_texture(root / "frames", root / "densepose", root / "texture.jpg", settings("texture"))

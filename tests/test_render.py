@@ -27,8 +27,9 @@ def train_cfg(**overrides) -> dict:
 
 def render(model, driving, tmp_path, **render_settings):
     return render_driving(model, driving / "openpose_json", driving / "frames",
-                          tmp_path / "video.mp4", tmp_path / "compare.mp4",
-                          settings("render", **render_settings), fps=10, device="cpu")
+                          tmp_path / "frames", tmp_path / "iuv", tmp_path / "video.mp4",
+                          tmp_path / "compare.mp4", settings("render", **render_settings),
+                          fps=10, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,9 @@ def test_render_writes_video_and_comparison(model, tmp_path):
     # driving frame (scaled to 16 rows) | skeleton 16x16 | result 16x16
     assert _frame_count(tmp_path / "compare.mp4") == (5, 48, 16)
     assert [t for t, _ in rendering.stills] == [0, 2, 4]
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [
+        f"{t:06d}.png" for t in range(5)]
+    assert list((tmp_path / "iuv").iterdir()) == []  # edn predicts no IUV
     assert render_stills(rendering.stills).ndim == 3
 
 

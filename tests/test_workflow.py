@@ -141,3 +141,18 @@ def test_report_collects_the_qa_pictures(demo_run):
     assert len(html) > 100_000
     for picture in ("keypoints_sheet", "mask_sheet", "flow_sheet", "texture_atlas"):
         assert picture in html, picture
+
+
+def test_d2g_with_a_pretrained_transg_plans_the_pretraining_first(demo_run):
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config["datasets"] = {"pair": {"train": ["demo_target", "demo_driving"]}}
+    config["models"].append({"family": "d2g", "subject": "demo_target"})
+    config["families"]["d2g"] = {"steps": 2, "transg_pretrain": {"dataset": "pair", "steps": 2}}
+    (demo_run / "d2g.yaml").write_text(yaml.safe_dump(config))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
+                          str(REPO / "Snakefile"), "--configfile", "d2g.yaml", "-n"],
+                         cwd=demo_run, capture_output=True, text=True)
+    jobs = planned_jobs(run.stdout)
+    assert ("pretrain_transg", "dataset=pair") in jobs, run.stdout[-3000:] + run.stderr[-2000:]
+    assert ("train", "name=demo_target, family=d2g") in jobs
+    assert not [rule for rule, wildcards in jobs if "edn" in wildcards]  # edn is up to date

@@ -26,14 +26,16 @@ from ..core.errors import PoseAnimateError
 from ..core.formats import write_image
 from ..core.runlog import log, progress
 from . import checkpoint
-from .data import SubjectData, heldout_start
+from .data import SubjectData, files_signature, heldout_start
+from .d2g import model as d2g_model
+from .d2g import train as d2g_train
 from .device import pick_device
 from .edn import model as edn_model
 from .edn import train as edn_train
 from .families import family as declared
 
 # Per family: (its model module, its training step).
-TRAINING = {"edn": (edn_model, edn_train.TrainStep)}
+TRAINING = {"edn": (edn_model, edn_train.TrainStep), "d2g": (d2g_model, d2g_train.TrainStep)}
 
 
 def seed_all(seed: int) -> None:
@@ -83,10 +85,12 @@ def load_data(family_name: str, folders, settings: dict, cache_dir) -> list[Subj
 
 
 def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
-          name: str | None = None, threads: int | None = None) -> dict:
+          name: str | None = None, threads: int | None = None, init=None) -> dict:
     """Train (or resume) a `family_name` model on the dataset folders `folders` (one for a
     subject's renderer, the train subjects' for a dataset family) with `settings` (the
     validated `families.<name>` section); write the model file; return the run's record.
+    `init` is a model file of the same family whose weights a fresh run starts from (what
+    the family's `TrainStep.init_from` takes of them, e.g. d2g's pretrained TransG).
 
     `run_dir` holds the frame cache, the checkpoints (`checkpoints/step_NNNNNN.pt`), the
     TensorBoard logs and the latest sample grid; it survives failures so that a rerun resumes.
@@ -108,6 +112,8 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
         n_trains = [d.n for d in datas]
     spec = model.spec(settings, datas[0])
     signature = datas[0].signature if len(datas) == 1 else "+".join(d.signature for d in datas)
+    if init is not None:  # another starting point is another run
+        signature += f"+init:{files_signature([init])}"
     ckpt_dir = run_dir / "checkpoints"
     last = checkpoint.latest(ckpt_dir)
     state = checkpoint.load(last, family_name) if last is not None else None
@@ -121,13 +127,16 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
             state = None
     device = pick_device(settings["device"])
     seed_all(settings["seed"])
-    step_fn = TrainStep(spec, settings, device)
+    step_fn = TrainStep(spec, settings, device, datas)
     start, history = 0, []
     if state is not None:
         step_fn.load(state["train"])
         start, history = state["step"], state["history"]
         torch.set_rng_state(state["rng"]["torch"])
         log.info("resuming from %s (step %d of %d)", last, start, settings["steps"])
+    elif init is not None:
+        step_fn.init_from(checkpoint.load(init, family_name)["weights"])
+        log.info("starting from the weights of %s", init)
     frames = sum(d.n for d in datas)
     log.info("training %s %s: %d frames (%d for training, %d held out) of %d subject(s), "
              "%dx%d, preset %s, device %s%s", family_name, name or folders[0], frames,
@@ -194,6 +203,7 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
         writer.close()
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
     record = {"family": family_name, "name": name, "subjects": [f.name for f in folders],
+              "init": str(init) if init else None,
               "preset": settings["preset"], "steps": settings["steps"],
               "resumed_from_step": start, "device": str(device),
               "precision": "bf16" if step_fn.amp_dtype else "fp32",
@@ -202,7 +212,7 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
               "cpu_seconds_this_run": round(cpu_seconds, 1),
               "images_per_s": round(images_done / seconds, 2) if seconds and images_done else None,
               "inputs": spec["inputs"], "final_losses": history[-1] if history else None,
-              "history": history}
+              "history": history, "loss_panels": step_fn.PANELS}
     size, multiple = model.geometry(settings)
     extras = {**model.extras(datas[0]), "parts": list(datas[0].parts), "size": size,
               "multiple": multiple,

@@ -13,7 +13,9 @@ motion repeats and the baseline copies a frame of the same pose).
 The record: `family`, `name`, `scope`, `model_file`, `size`, `heldout` (what was held out and
 how new its poses are), `metrics` (what each measures), `model` and `baselines`
 ({name: metrics}, the same metric names), `real_frames` (the warping error of the real frames,
-the floor of that metric) and `beats_baselines` ({name: {metric: bool}}).
+the floor of that metric) and `beats_baselines` ({name: {metric: bool}}). Families that predict
+the body's surface (d2g) add `surface`: their predicted IUV against the dataset's densepose/
+(densepose.metrics.iuv_agreement: part accuracy, U/V error, foreground IoU).
 """
 
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from ..core.draw import evenly_spaced
 from ..core.errors import PoseAnimateError
 from ..core.formats import frame_name, read_flo, read_image
 from ..core.runlog import log, progress
+from ..densepose.metrics import iuv_agreement
 from ..keypoints.detect import make_backend
 from .baselines import nearest_neighbour
 from .data import SubjectData
@@ -78,7 +81,8 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
     penalty = 0.25 * float(np.hypot(*data.frame_hw))
     train_poses = data.keypoints[:n_train]
     outputs = {"model": [], "nearest_neighbour": []}
-    novelty = []
+    novelty, surface = [], []
+    predicts_surface = hasattr(animator, "iuv") and data.iuv(heldout[0]) is not None
     animator.reset()
     for t in progress(heldout, total=len(heldout), desc="held-out frames"):
         if data.keypoints[t, BODY, 2].max() <= MIN_CONF:
@@ -86,6 +90,9 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
                                    path=dataset_dir / "openpose_json",
                                    fix="rerun the clean stage (it fills gaps), or check the video.")
         outputs["model"].append(animator.frame(Driving(data.keypoints[t], data.iuv(t))))
+        if predicts_surface:
+            truth = data.iuv(t)
+            surface.append(iuv_agreement(animator.iuv(), (np.rint(truth[0] * 24), *truth[1:])))
         nearest = nearest_neighbour(train_poses, data.keypoints[t], penalty)
         outputs["nearest_neighbour"].append(data.image_bgr(nearest))
         novelty.append(pose_distance(train_poses[nearest], data.keypoints[t], penalty)
@@ -124,6 +131,10 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
         "real_frames": {"warping_error": real_warp},
         "beats_baselines": {name: beats(model, b) for name, b in baselines.items()},
     }
+    if surface:
+        record["surface"] = {key: round(float(np.nanmean([s[key] for s in surface])), 4)
+                             for key in ("part_accuracy", "u_mae", "v_mae", "fg_iou")}
+        record["surface"]["against"] = "the dataset's densepose/ at the model's size"
     b = baselines["nearest_neighbour"]
     log.info("held-out frames %d-%d: model SSIM %.3f PSNR %.2f kp %.1f px warp %s | nearest "
              "neighbour SSIM %.3f PSNR %.2f kp %.1f px warp %s | real warp %s", heldout[0],

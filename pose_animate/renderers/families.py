@@ -1,10 +1,11 @@
 """The renderer families the pipeline knows (their declarations; no torch)."""
 
 from ..core.errors import PoseAnimateError
+from .d2g.family import D2G
 from .edn.family import EDN
 from .family import Family
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (EDN,)}
+FAMILIES: dict[str, Family] = {f.name: f for f in (EDN, D2G)}
 
 
 def family(name: str) -> Family:
@@ -54,6 +55,12 @@ def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dic
         seen.add((fam.name, name))
         plan.append({"family": fam.name, "name": name, "scope": fam.scope, "train": train,
                      "test": test})
+    for name, fam in FAMILIES.items():
+        for dataset in fam.datasets_named(config["families"][name]):
+            if dataset not in config["datasets"]:
+                raise PoseAnimateError(f"families.{name} names the dataset '{dataset}', which "
+                                       "datasets: does not define.", path=source,
+                                       fix="define it under datasets: or correct the name.")
     for i, render in enumerate(config["renders"]):
         for role in ("target", "driving"):
             if render[role] not in known:

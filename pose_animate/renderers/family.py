@@ -20,6 +20,8 @@ class Family:
     summary: str
     # The dataset-folder parts (DATASET_PARTS) the family reads, given its settings.
     needs: Callable[[dict], tuple[str, ...]]
+    # The datasets (datasets:) its settings name, e.g. to pretrain on; checked with the plan.
+    datasets_named: Callable[[dict], tuple[str, ...]] = lambda settings: ()
 
     def parts(self, settings: dict) -> tuple[str, ...]:
         parts = tuple(self.needs(settings))

@@ -7,9 +7,10 @@ from pathlib import Path
 from ..core.errors import PoseAnimateError
 from . import checkpoint
 from .device import pick_device
+from .d2g import model as d2g_model
 from .edn import model as edn_model
 
-MODELS = {"edn": edn_model}  # per family: its model module (networks, Animator)
+MODELS = {"edn": edn_model, "d2g": d2g_model}  # per family: its model module
 
 
 def load_model(model_path, device: str = "auto", family: str | None = None):

@@ -7,18 +7,13 @@ from ..core.formats import read_image
 from ..core.plots import figure_image, plt
 from .metrics import METRICS
 
-# Loss panels of the training curves: (title, loss names); names a family lacks are skipped.
-CURVE_PANELS = [("reconstruction (L1)", ["G_l1"]),
-                ("generator adversarial", ["G_gan", "G_feat", "G_temporal", "G_vgg"]),
-                ("discriminators", ["D_real", "D_fake", "DT"])]
-
-
 def curves_plot(record: dict):
-    """The training losses logged every `log_every` steps (the record's history)."""
-    history = record["history"]
-    fig, axes = plt.subplots(1, len(CURVE_PANELS), figsize=(13, 3.6))
+    """The training losses logged every `log_every` steps (the record's history), in the
+    panels the family's training step groups them in."""
+    history, panels = record["history"], record["loss_panels"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.6))
     steps = [h["step"] for h in history]
-    for ax, (title, names) in zip(axes, CURVE_PANELS):
+    for ax, (title, names) in zip(axes, panels):
         for name in names:
             values = [h.get(name, 0) for h in history]
             if any(values):

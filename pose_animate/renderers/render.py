@@ -6,8 +6,11 @@ nobody was found (all keypoints missing) are rendered by the `missing` policy:
 - `hold`: the last pose seen is held (leading empty frames take the first pose seen);
 - `blank`: the model's empty frame (the background plate, or black), and the temporal chain
   restarts at the next pose.
-Outputs: `video.mp4` at the driving video's fps and `compare.mp4`: driving frame | normalized
-skeleton | result, side by side; the QA stills are evenly spaced frames of the latter.
+Outputs: `frames/000000.png ...` and `video.mp4` at the driving video's fps, `compare.mp4`:
+driving frame | normalized skeleton | the family's views (d2g: predicted IUV, static texture) |
+result, side by side, and for families that predict the body's surface (d2g) its IUV per frame
+in `iuv/000000.png ...` (the dataset's IUV convention); the QA stills are evenly spaced frames
+of the comparison.
 """
 
 from dataclasses import dataclass, field
@@ -15,9 +18,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from ..core.atomic import atomic_dir
 from ..core.draw import draw_skeleton, evenly_spaced
 from ..core.errors import PoseAnimateError
-from ..core.formats import read_openpose_folder
+from ..core.formats import frame_name, read_openpose_folder, write_image, write_iuv
 from ..core.frameseq import FrameSequence
 from ..core.runlog import log, progress
 from ..core.videoio import VideoWriter
@@ -66,10 +70,11 @@ def _fit_height(img: np.ndarray, height: int) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
 
 
-def render_driving(model_path, keypoints_dir, driving_frames_dir, video_path, compare_path,
-                   settings: dict, *, fps: float, device: str = "auto") -> Rendering:
+def render_driving(model_path, keypoints_dir, driving_frames_dir, frames_dir, iuv_dir, video_path,
+                   compare_path, settings: dict, *, fps: float, device: str = "auto") -> Rendering:
     """Render normalized driving keypoints onto the model's subject; `settings` is the
-    config's `render` section (missing, stills)."""
+    config's `render` section (missing, stills). `iuv_dir` stays empty for families that
+    predict no IUV."""
     state, animator = load_model(model_path, device)
     seq = read_openpose_folder(keypoints_dir)
     if len(seq) == 0:
@@ -92,22 +97,33 @@ def render_driving(model_path, keypoints_dir, driving_frames_dir, video_path, co
     h = animator.map_hw[0]
     still_at = set(evenly_spaced(len(seq), settings["stills"]))
     rendering = Rendering({})
-    with VideoWriter(video_path, fps) as video, VideoWriter(compare_path, fps) as compare:
+    surface = hasattr(animator, "iuv")  # families that predict the body's surface
+    n_views = len(getattr(animator, "VIEWS", ()))  # the family's extra panels
+    blank_views = [np.zeros(animator.map_hw + (3,), np.uint8)] * n_views
+    with atomic_dir(frames_dir) as frames_tmp, atomic_dir(iuv_dir) as iuv_tmp, \
+            VideoWriter(video_path, fps) as video, VideoWriter(compare_path, fps) as compare:
         for t, person in enumerate(progress(poses, total=len(poses), desc="rendering")):
             if person is None:
-                frame = animator.blank()
+                frame, views = animator.blank(), blank_views
                 animator.reset()
             else:
                 frame = animator.frame(Driving(person))
+                views = list(animator.views().values()) if blank_views else []
+            write_image(frames_tmp / frame_name(t), frame)
+            if surface:  # a blank frame's surface is all background
+                iuv = animator.iuv() if person is not None else (np.zeros(animator.map_hw,
+                                                                           np.uint8),) * 3
+                write_iuv(iuv_tmp / frame_name(t), *iuv)
             video.write(frame)
             side = np.concatenate([_fit_height(driving.read(t), h),
                                    skeleton_view(person, animator.frame_hw, animator.map_hw),
-                                   frame], axis=1)
+                                   *views, frame], axis=1)
             compare.write(side)
             if t in still_at:
                 rendering.stills.append((t, side))
     rendering.record = {"family": state["family"], "model": str(model_path),
                         "frames": len(seq), "frames_without_person": empty,
                         "missing_policy": missing, "fps": fps,
-                        "size": list(animator.map_hw)}
+                        "size": list(animator.map_hw), "iuv_written": surface}
     return rendering
+

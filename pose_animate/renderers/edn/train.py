@@ -12,6 +12,9 @@ from ..posemap import POSE_CHANNELS, tensor_layout_to_image
 from . import model
 
 LOSSES = ["G_l1", "G_gan", "G_feat", "G_temporal", "G_vgg", "D_real", "D_fake", "DT"]
+PANELS = [("reconstruction (L1)", ["G_l1"]),
+          ("generator adversarial", ["G_gan", "G_feat", "G_temporal", "G_vgg"]),
+          ("discriminators", ["D_real", "D_fake", "DT"])]
 
 
 class PairDataset(torch.utils.data.Dataset):
@@ -40,9 +43,9 @@ class PairDataset(torch.utils.data.Dataset):
 class TrainStep:
     """Networks, optimizers and one optimisation step of the family."""
 
-    LOSSES = LOSSES
+    LOSSES, PANELS = LOSSES, PANELS
 
-    def __init__(self, spec: dict, settings: dict, device: torch.device):
+    def __init__(self, spec: dict, settings: dict, device: torch.device, datas=()):
         self.cfg, self.device = settings, device
         self.G, self.D, self.DT = model.build_networks(
             model.Architecture(**spec["arch"]), spec["inputs"]["cond_channels"],
