@@ -89,8 +89,8 @@ def test_the_tiny_preset_trains_writes_its_model_and_learns(subject, tmp_path):
     cfg = d2g_cfg(steps=40, log_every=10, checkpoint_every=40, static_steps=10)
     record = train("d2g", [subject], tmp_path / "model.pt", tmp_path / "run", cfg, name="stick")
     first, last = record["history"][0], record["history"][-1]
-    for loss in ("G_l2", "G_static", "G_part"):
-        assert last[loss] < 0.8 * first[loss], (loss, first[loss], last[loss])
+    for loss, factor in (("G_l2", 0.8), ("G_static", 0.8), ("G_part", 0.9)):
+        assert last[loss] < factor * first[loss], (loss, first[loss], last[loss])
     assert record["history"][0]["G_gan"] == 0 and last["G_gan"] > 0  # after the static steps
     assert [title for title, _ in record["loss_panels"]][0] == "reconstruction"
     state = checkpoint.load(tmp_path / "model.pt", "d2g")
