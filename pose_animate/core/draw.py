@@ -90,7 +90,7 @@ def contact_sheet(images, cols: int, labels=None, tile_width: int | None = None,
     rows = -(-len(images) // cols)
     sheet = np.full((rows * tile_h + (rows + 1) * gap, cols * tile_w + (cols + 1) * gap, 3), 32,
                     np.uint8)
-    scale = max(0.35, tile_w / 400)
+    scale = max(0.35, min(tile_w, tile_h) / 400)  # wide strips (render stills) too
     for k, (image, label) in enumerate(zip(images, labels)):
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)

@@ -34,7 +34,7 @@ class ResBlock(nn.Module):
 
 
 def generator_layers(in_ch: int, out_ch: int, *, ngf: int, n_down: int, n_blocks: int,
-                     in_kernel: int, max_channels: int, out_kernel: int = 7) -> list[nn.Module]:
+                     in_kernel: int, max_channels: int) -> list[nn.Module]:
     """pix2pixHD's global generator, `in_ch` -> `out_ch` channels (no output activation)."""
     layers = [nn.ReflectionPad2d(in_kernel // 2), nn.Conv2d(in_ch, ngf, in_kernel),
               _norm(ngf), nn.ReLU(True)]
@@ -49,7 +49,7 @@ def generator_layers(in_ch: int, out_ch: int, *, ngf: int, n_down: int, n_blocks
         layers += [nn.ConvTranspose2d(ch, nxt, 3, stride=2, padding=1, output_padding=1),
                    _norm(nxt), nn.ReLU(True)]
         ch = nxt
-    layers += [nn.ReflectionPad2d(out_kernel // 2), nn.Conv2d(ch, out_ch, out_kernel)]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_ch, 7)]
     return layers
 
 

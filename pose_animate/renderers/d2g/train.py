@@ -86,6 +86,17 @@ def true_uv(parts: torch.Tensor, uv: torch.Tensor):
     return values, mask
 
 
+def balanced_cross_entropy(logits: torch.Tensor, parts: torch.Tensor) -> torch.Tensor:
+    """Part cross-entropy, the mean over the figure's pixels and the mean over the background's
+    averaged: over all pixels, the background (most of a frame) drowns the small parts (arms
+    and hands are a few pixels wide at 128 px) and TransG learns only the torso and legs."""
+    ce = F.cross_entropy(logits, parts, reduction="none")
+    figure = parts > 0
+    if not figure.any() or figure.all():
+        return ce.mean()
+    return 0.5 * (ce[figure].mean() + ce[~figure].mean())
+
+
 class TrainStep:
     """The D2G networks, a discriminator, their optimizers and one optimisation step."""
 
@@ -159,7 +170,7 @@ class TrainStep:
         """(U/V L1 inside the true part, part cross-entropy) of TransG's prediction."""
         uv_values, uv_mask = true_uv(parts, uv)
         return (((surface["uv"].float() - uv_values).abs() * uv_mask).mean(),
-                F.cross_entropy(surface["logits"].float(), parts))
+                balanced_cross_entropy(surface["logits"].float(), parts))
 
     def step(self, batch) -> dict:
         if self.surface_only:
