@@ -209,3 +209,16 @@ def test_transg_pretrained_on_several_subjects_starts_a_subjects_run(subject, tm
     for key in pretrained:
         if key.startswith("trans."):  # TransG came from the pretraining
             assert torch.allclose(weights[key], pretrained[key], atol=1e-6), key
+
+
+def test_part_cross_entropy_weighs_the_figure_as_much_as_the_background():
+    from pose_animate.renderers.d2g.train import balanced_cross_entropy
+
+    parts = torch.zeros(1, 10, 10, dtype=torch.long)
+    parts[0, 0, 0] = 3  # a one-pixel hand in a background frame
+    logits = torch.zeros(1, 25, 10, 10)
+    logits[:, 0] = 20  # everything called background: right 99 times, wrong once
+    balanced = balanced_cross_entropy(logits, parts)
+    plain = torch.nn.functional.cross_entropy(logits, parts)
+    assert balanced > 40 * plain  # the missed hand counts half, not a hundredth
+    assert balanced_cross_entropy(logits, torch.zeros_like(parts)) == pytest.approx(0, abs=1e-6)
