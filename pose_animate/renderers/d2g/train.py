@@ -3,8 +3,9 @@ rendered as a first frame (no previous output), frame t from frame t-1's output 
 static renderings' flow, as a render runs.
 
 Losses, with the paper's weights as defaults: L2 of the frame and of the static-texture
-rendering (500), U/V L1 inside the true part (1000), part cross-entropy and foreground-mask
-BCE (10 each), temporal L1 between frame t and frame t-1 warped by the real video's backward
+rendering (500; weighted up by 1 + `figure_weight` inside the person mask, as the paper's
+"human" L2 adds the figure again), U/V L1 inside the true part (1000), part cross-entropy and
+foreground-mask BCE (10 each), temporal L1 between frame t and frame t-1 warped by the real video's backward
 flow where that flow is reliable (500), and pix2pixHD's multi-scale LSGAN with feature matching
 (and VGG19 only from a local weights file). During the first `static_steps` steps the
 adversarial and temporal losses are off, so that the surface (TransG, texture, plate) settles
@@ -204,8 +205,9 @@ class TrainStep:
 
         self.opt_G.zero_grad(set_to_none=True)
         with self._autocast():
-            l2 = F.mse_loss(frames, reals)
-            l2_static = F.mse_loss(surface["static"].float(), reals)
+            weight = 1 + cfg["figure_weight"] * torch.cat([b["mask_prev"], b["mask"]])
+            l2 = (weight * (frames - reals) ** 2).mean()
+            l2_static = (weight * (surface["static"].float() - reals) ** 2).mean()
             uv, part = self.surface_losses(surface, torch.cat([b["part_prev"], b["part"]]),
                                            torch.cat([b["uv_prev"], b["uv"]]))
             masks = torch.cat([out_prev["mask"], out_now["mask"]]).float()
