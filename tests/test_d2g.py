@@ -184,12 +184,22 @@ def test_a_texture_or_flow_of_the_wrong_size_is_refused(subject, tmp_path):
         train("d2g", [folder], tmp_path / "m.pt", tmp_path / "run2", d2g_cfg())
 
 
-def test_a_checkpoint_of_another_preset_or_family_is_refused(trained, subject, tmp_path):
+def test_a_checkpoint_of_another_family_or_preset_is_not_used(trained, subject, tmp_path):
+    import shutil
+
     root, _ = trained
     with pytest.raises(PoseAnimateError, match="'d2g' family where a 'edn' model"):
         load_model(root / "model.pt", "cpu", family="edn")
-    with pytest.raises(PoseAnimateError, match="preset 'tiny'.*preset 'full'.*families.d2g"):
-        train("d2g", [subject], tmp_path / "m.pt", root / "run", d2g_cfg(steps=6, preset="full"))
+    with pytest.raises(PoseAnimateError, match="'d2g' family where a 'edn' model"):
+        train("edn", [subject], tmp_path / "e.pt", root / "run",
+              settings("families.edn", size=32, steps=6, workers=0, device="cpu"))
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    state = checkpoint.load(checkpoint.latest(run / "checkpoints"))
+    state["spec"] = {**state["spec"], "preset": "full"}  # as if trained with the full preset
+    torch.save(state, checkpoint.latest(run / "checkpoints"))
+    record = train("d2g", [subject], tmp_path / "m.pt", run, d2g_cfg(steps=6), name="stick")
+    assert record["resumed_from_step"] == 0  # the tiny run does not continue the full one
 
 
 def test_transg_pretrained_on_several_subjects_starts_a_subjects_run(subject, tmp_path):

@@ -1,6 +1,8 @@
 """pose_animate.renderers.engine with the edn family: a few steps on a tiny dataset folder,
 resume, errors; and the dataset folder it reads (renderers.data)."""
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -89,13 +91,56 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(subject, tmp_path
         assert torch.allclose(a["weights"][key], b["weights"][key], atol=1e-5), key
 
 
-def test_checkpoint_of_another_preset_is_a_clear_error(subject, tmp_path):
+def test_a_checkpoint_of_another_spec_is_not_continued(subject, tmp_path, caplog):
+    """Another preset or other inputs (the spec): the run starts afresh and keeps the old
+    checkpoints aside."""
+    caplog.set_level(logging.INFO, logger="pose_animate")
     run = tmp_path / "run"
     train(subject, tmp_path / "model.pt", run, train_cfg(steps=2))
-    with pytest.raises(PoseAnimateError, match="preset 'tiny'.*preset 'full'.*families.edn.preset"):
-        train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, preset="full"))
-    with pytest.raises(PoseAnimateError, match="inputs"):
-        train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, use_background=False))
+    record = train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, size=24))
+    assert record["resumed_from_step"] == 0
+    assert "the model changed (inputs" in caplog.text and "'size': 16" in caplog.text
+    assert sorted(p.name for p in (run / "checkpoints" / "previous").iterdir()) == [
+        "step_000002.pt"]  # the earlier run is kept, not lost
+    record = train(subject, tmp_path / "model.pt", run, train_cfg(steps=4, use_background=False))
+    assert record["resumed_from_step"] == 0 and "'background': True" in caplog.text
+
+
+@pytest.mark.parametrize("change", [{"seed": 1}, {"lr": 0.001}, {"l1_weight": 5.0}])
+def test_changed_training_settings_train_afresh(subject, tmp_path, change, caplog):
+    caplog.set_level(logging.INFO, logger="pose_animate")
+    run = tmp_path / "run"
+    first = train(subject, tmp_path / "a.pt", run, train_cfg(steps=2))
+    again = train(subject, tmp_path / "b.pt", run, train_cfg(steps=2, **change))
+    assert again["resumed_from_step"] == 0, "a changed setting must not reuse the old weights"
+    name = next(iter(change))
+    assert f"the training settings changed ({name}" in caplog.text
+    a, b = checkpoint.load(tmp_path / "a.pt"), checkpoint.load(tmp_path / "b.pt")
+    assert any(not torch.equal(a["weights"][k], b["weights"][k]) for k in a["weights"])
+    assert first["history"] != again["history"]
+
+
+def test_fewer_steps_never_return_a_longer_runs_weights(subject, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="pose_animate")
+    run = tmp_path / "run"
+    train(subject, tmp_path / "m.pt", run, train_cfg(steps=6, checkpoint_every=2,
+                                                     keep_checkpoints=2))  # keeps 4 and 6
+    record = train(subject, tmp_path / "m.pt", run, train_cfg(steps=5, checkpoint_every=2,
+                                                              keep_checkpoints=2))
+    assert record["resumed_from_step"] == 4  # the latest checkpoint at or before step 5
+    assert checkpoint.load(tmp_path / "m.pt")["step"] == 5
+    record = train(subject, tmp_path / "m.pt", run, train_cfg(steps=2))
+    assert record["resumed_from_step"] == 0 and "past the 2 steps asked for" in caplog.text
+    straight = train(subject, tmp_path / "s.pt", tmp_path / "straight", train_cfg(steps=2))
+    assert record["history"] == straight["history"]  # as if trained for 2 steps from scratch
+
+
+def test_the_same_run_again_resumes_and_says_the_model_is_rewritten(subject, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="pose_animate")
+    run = tmp_path / "run"
+    train(subject, tmp_path / "m.pt", run, train_cfg(steps=2))
+    record = train(subject, tmp_path / "m.pt", run, train_cfg(steps=2, log_every=2, workers=0))
+    assert record["resumed_from_step"] == 2 and "already holds all 2 steps" in caplog.text
 
 
 def test_bad_dataset_folders_are_named_with_the_fix(tmp_path):
@@ -152,3 +197,24 @@ def test_a_changed_dataset_is_trained_afresh_not_resumed(tmp_path):
     write_openpose(folder / "openpose_json" / "000001_keypoints.json", [person])
     record = train(folder, tmp_path / "m.pt", run, train_cfg(steps=4))
     assert record["resumed_from_step"] == 0
+
+
+def test_an_upstream_rerun_that_writes_identical_files_resumes(tmp_path):
+    """The dataset signature is the files' content: rewriting them byte for byte (a rerun of
+    the frames or keypoints stage) keeps the training."""
+    import os
+    import shutil
+
+    folder = make_subject_folder(tmp_path / "s", n_frames=6, size=32)
+    run = tmp_path / "run"
+    train(folder, tmp_path / "m.pt", run, train_cfg(steps=2))
+    for sub in ("frames", "openpose_json", "mask"):
+        for path in (folder / sub).iterdir():
+            data = path.read_bytes()
+            path.unlink()
+            path.write_bytes(data)  # a new file, new mtime, the same bytes
+            os.utime(path, (1e9, 1e9))
+    shutil.copy(folder / "bg.jpg", tmp_path / "bg.jpg")
+    shutil.move(tmp_path / "bg.jpg", folder / "bg.jpg")
+    record = train(folder, tmp_path / "m.pt", run, train_cfg(steps=3))
+    assert record["resumed_from_step"] == 2

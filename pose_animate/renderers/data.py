@@ -7,6 +7,7 @@ whole (small); the background plate is kept in tensor layout.
 """
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..appearance.flow import consistency_u8
-from ..core.atomic import atomic_file
+from ..core.atomic import atomic_file, write_text
 from ..core.errors import PoseAnimateError
 from ..core.formats import read_flo, read_image, read_iuv, read_openpose_folder
 from ..core.frameseq import FrameSequence
@@ -32,13 +33,46 @@ def heldout_start(n_frames: int, fraction: float) -> int:
     return n_frames - min(n_frames - 1, max(1, math.ceil(fraction * n_frames)))
 
 
-def files_signature(paths) -> str:
-    """Changes when a file of `paths` is renamed, resized or rewritten."""
-    h = hashlib.sha1()
-    for p in paths:
-        st = Path(p).stat()
-        h.update(f"{Path(p).name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()[:12]
+class FileDigests:
+    """Content digests of files, remembered in `store` (a JSON file) by path, size and
+    modification time: a file is read once per change, and a stage that rewrites identical
+    files (a rerun upstream) changes no signature, so training resumes instead of restarting."""
+
+    def __init__(self, store):
+        self.store = Path(store)
+        try:
+            self.known = json.loads(self.store.read_text())
+        except (OSError, ValueError):
+            self.known = {}
+        self.changed = False
+
+    def digest(self, path) -> str:
+        path = Path(path)
+        st = path.stat()
+        key, stamp = str(path.resolve()), [st.st_size, st.st_mtime_ns]
+        entry = self.known.get(key)
+        if entry and entry[:2] == stamp:
+            return entry[2]
+        h = hashlib.sha1()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        self.known[key] = stamp + [h.hexdigest()]
+        self.changed = True
+        return self.known[key][2]
+
+    def signature(self, paths) -> str:
+        """Changes when a file of `paths` is renamed or its content changes."""
+        h = hashlib.sha1()
+        for p in paths:
+            h.update(f"{Path(p).name}:{self.digest(p)};".encode())
+        return h.hexdigest()[:12]
+
+    def save(self) -> None:
+        if self.changed:
+            self.store.parent.mkdir(parents=True, exist_ok=True)
+            write_text(self.store, json.dumps(self.known))
+            self.changed = False
 
 
 class SubjectData:
@@ -56,12 +90,13 @@ class SubjectData:
 
     def __init__(self, folder, parts, *, size: int, multiple: int, cache_dir):
         self.folder, self.parts = Path(folder), tuple(parts)
+        self.cache_dir = Path(cache_dir)
+        self.digests = FileDigests(self.cache_dir / "digests.json")
         frames = FrameSequence(self.folder / "frames")
         self.n = len(frames)
         self.frame_hw = tuple(frames.size)
         self.map_hw = model_size(self.frame_hw, size, multiple)
         self.keypoints = read_openpose_folder(self.folder / "openpose_json", self.n)
-        self.cache_dir = Path(cache_dir)
         self._images_path = self._cache(frames.paths, "frames", self._load_frame(frames))
         self._masks_path = None
         if "mask" in self.parts:
@@ -88,6 +123,7 @@ class SubjectData:
         self._flow_path = self._valid_path = None
         if "flow_inv" in self.parts:
             self._cache_flows()
+        self.digests.save()
         self._arrays = {}  # opened lazily, so that DataLoader workers open their own maps
 
     @staticmethod
@@ -156,7 +192,7 @@ class SubjectData:
         built once, atomically."""
         count = self.n if count is None else count
         h, w = self.map_hw
-        path = self.cache_dir / f"{name}_{h}x{w}_{files_signature(paths)}.npy"
+        path = self.cache_dir / f"{name}_{h}x{w}_{self.digests.signature(paths)}.npy"
         if path.exists():
             return path
         self.cache_dir.mkdir(parents=True, exist_ok=True)

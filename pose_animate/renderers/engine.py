@@ -26,7 +26,7 @@ from ..core.errors import PoseAnimateError
 from ..core.formats import write_image
 from ..core.runlog import log, progress
 from . import checkpoint
-from .data import SubjectData, files_signature, heldout_start
+from .data import FileDigests, SubjectData, heldout_start
 from .d2g import model as d2g_model
 from .d2g import train as d2g_train
 from .device import pick_device
@@ -113,18 +113,10 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
     spec = model.spec(settings, datas[0])
     signature = datas[0].signature if len(datas) == 1 else "+".join(d.signature for d in datas)
     if init is not None:  # another starting point is another run
-        signature += f"+init:{files_signature([init])}"
+        signature += f"+init:{FileDigests(run_dir / 'cache' / 'digests.json').signature([init])}"
     ckpt_dir = run_dir / "checkpoints"
-    last = checkpoint.latest(ckpt_dir)
-    state = checkpoint.load(last, family_name) if last is not None else None
-    if state is not None:
-        checkpoint.check_spec(state["spec"], spec, family_name, last)  # before building
-        if state.get("data") != signature:
-            # Resuming is for interrupted runs; a changed dataset is trained afresh.
-            log.info("the dataset changed since %s: training from scratch", last)
-            for old in ckpt_dir.glob("step_*.pt"):
-                old.unlink()
-            state = None
+    found = checkpoint.resumable(ckpt_dir, family_name, spec, signature, settings)
+    state, last = found if found else (None, None)
     device = pick_device(settings["device"])
     seed_all(settings["seed"])
     step_fn = TrainStep(spec, settings, device, datas)
@@ -156,6 +148,7 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
     def save_checkpoint(step_no):
         checkpoint.save(ckpt_dir / f"step_{step_no:06d}.pt",
                         {"family": family_name, "spec": spec, "data": signature,
+                         "settings": checkpoint.training_settings(settings),
                          "step": step_no, "history": history,
                          "rng": {"torch": torch.get_rng_state()}, "name": name,
                          "train": step_fn.state()})
