@@ -7,10 +7,33 @@ import cv2
 import numpy as np
 
 from pose_animate.appearance.flow import compute_flow
-from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS
+from pose_animate.core.body import BODY_25_LIMBS, J, N_POINTS, empty_person
 from pose_animate.core.config import settings
 from pose_animate.core.formats import frame_name, write_image, write_iuv, write_openpose
 from pose_animate.densepose.texture import build_texture
+
+
+# A standing person, in body heights from the mid-hip (x right, y down).
+STANDING = {"Nose": (0, -0.42), "Neck": (0, -0.30), "RShoulder": (-0.13, -0.30),
+            "RElbow": (-0.15, -0.12), "RWrist": (-0.16, 0.03), "LShoulder": (0.13, -0.30),
+            "LElbow": (0.15, -0.12), "LWrist": (0.16, 0.03), "MidHip": (0, 0),
+            "RHip": (-0.065, 0), "RKnee": (-0.07, 0.25), "RAnkle": (-0.07, 0.5),
+            "LHip": (0.065, 0), "LKnee": (0.07, 0.25), "LAnkle": (0.07, 0.5),
+            "REye": (-0.02, -0.44), "LEye": (0.02, -0.44), "REar": (-0.04, -0.43),
+            "LEar": (0.04, -0.43), "LBigToe": (0.09, 0.53), "LSmallToe": (0.11, 0.52),
+            "LHeel": (0.06, 0.52), "RBigToe": (-0.09, 0.53), "RSmallToe": (-0.11, 0.52),
+            "RHeel": (-0.06, 0.52)}
+LEGS = ["MidHip", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "LBigToe",
+        "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel"]
+
+
+def standing_person(cx, cy, height, conf=0.9, without=()):
+    """A standing person `height` px tall, mid-hip at (cx, cy); `without` joints unseen."""
+    out = empty_person()
+    for name, (x, y) in STANDING.items():
+        if name not in without:
+            out[J[name]] = (cx + x * height, cy + y * height, conf)
+    return out
 
 
 def stick_pose(t: int, n: int, size: int) -> np.ndarray:

@@ -15,13 +15,12 @@ from pose_animate.frames.crop import frame_source_indices
 from pose_animate.keypoints.import_alphapose import import_alphapose_file, read_alphapose
 from pose_animate.keypoints.import_openpose import import_openpose_folder
 from pose_animate.keypoints.stage import find_keypoints
+from stick_figure import standing_person
 
 
 def figure(cx, cy, height, conf=0.8):
-    person = empty_person()
-    ys = np.linspace(cy - height / 2, cy + height / 2, N_BODY)
-    person[:N_BODY] = np.stack([np.full(N_BODY, cx), ys, np.full(N_BODY, conf)], 1)
-    return person
+    """A standing person, nose at x = cx, mid-hip at (cx, cy)."""
+    return standing_person(cx, cy, height, conf)
 
 
 def write_openpose_source(folder, frames, name="frame{}_keypoints.json"):
@@ -57,8 +56,7 @@ def test_openpose_folder_is_renumbered_mapped_and_followed(tmp_path):
             assert people == []
             continue
         assert len(people) == 1
-        neck_y = np.linspace(200, 400, N_BODY)[J["Neck"]]
-        np.testing.assert_allclose(people[0][J["Neck"], :2], [(100 + 10 * t) / 2, neck_y / 2],
+        np.testing.assert_allclose(people[0][J["Neck"], :2], [(100 + 10 * t) / 2, (300 - 60) / 2],
                                    atol=0.01)
     assert record["frames"] == 12 and record["frames_with_person"] == 11
     assert record["frames_without_person_first"] == [5]
@@ -90,8 +88,34 @@ def test_openpose_count_mismatch_is_a_clear_error(tmp_path):
         import_openpose_folder(source, tmp_path / "raw", 12, (512, 512))
     message = str(err.value)
     assert str(source) in message
-    assert "11 OpenPose files for a video of 12 frames" in message and "Fix:" in message
+    assert "frames 11 are missing" in message and "Fix:" in message
     assert not (tmp_path / "raw").exists()
+
+
+def test_openpose_files_are_placed_by_their_frame_numbers_gaps_and_extras_named(tmp_path):
+    source = write_openpose_source(tmp_path / "op", subject_frames())
+    (source / "frame4_keypoints.json").unlink()  # one file missing...
+    (source / "frame12_keypoints.json").write_text(json.dumps(openpose_dict([])))  # ...one extra
+    with pytest.raises(PoseAnimateError, match="frames 4 are missing; frames 12 are past the "
+                                               "video's 12 frames"):
+        import_openpose_folder(source, tmp_path / "raw", 12, (512, 512))
+    (source / "frame12_keypoints.json").unlink()
+    (source / "frame4_keypoints.json").write_text(json.dumps(openpose_dict([])))
+    (source / "other_0004_keypoints.json").write_text(json.dumps(openpose_dict([])))
+    with pytest.raises(PoseAnimateError, match="frame numbers 4 appear in two files"):
+        import_openpose_folder(source, tmp_path / "raw", 12, (512, 512))
+
+
+def test_openpose_files_numbered_from_one_are_frames_from_zero(tmp_path):
+    frames = subject_frames()
+    source = tmp_path / "op"
+    source.mkdir()
+    for t, people in enumerate(frames):
+        (source / f"img_{t + 1:04d}_keypoints.json").write_text(json.dumps(openpose_dict(people)))
+    import_openpose_folder(source, tmp_path / "raw", 12, (1024, 1024))
+    xs = [read_openpose(tmp_path / "raw" / keypoints_name(t))
+          for t in (0, 11)]
+    assert xs[0][0][J["Nose"], 0] == 100 and xs[1][0][J["Nose"], 0] == 210
 
 
 @pytest.mark.parametrize("content, problem", [

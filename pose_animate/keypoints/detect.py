@@ -14,7 +14,7 @@ from ..core.errors import PoseAnimateError
 from ..core.formats import list_frames, read_image
 from ..core.runlog import log, progress
 from .output import KeypointsWriter, write_followed
-from .track import Track, keypoint_box
+from .track import Track, visible
 
 
 def read_ahead(paths, depth: int = 2):
@@ -62,7 +62,7 @@ class SubjectFollower:
 
     def _roi(self, image):
         candidate = self.backend.detect_roi(image, self.track.predicted())
-        return candidate if self.track.accepts(_box(candidate)) else None
+        return candidate if self.track.accepts(candidate) else None
 
     def step(self, image):
         person, other_seen = None, False
@@ -71,26 +71,21 @@ class SubjectFollower:
             self.stats["roi_frames"] += person is not None
         if person is None:
             candidate = self.backend.detect(image)
-            box = _box(candidate)
-            if self.track.accepts(box):
+            if self.track.accepts(candidate):
                 person, self.on_roi = candidate, False
-            elif self.track.box is not None:
-                other_seen = box is not None
+            elif self.track.started:
+                other_seen = candidate is not None and visible(candidate).sum() >= 3
                 person = self._roi(image)
                 if person is not None:
                     self.on_roi = True
                     self.stats["roi_redetections"] += 1
                     self.stats["roi_frames"] += 1
         if person is not None:
-            self.track.update(_box(person))
+            self.track.update(person)
         else:
             self.track.miss()
         self.stats["frames_other_person_seen"] += other_seen
         return person, other_seen
-
-
-def _box(person):
-    return None if person is None else keypoint_box(person)
 
 
 def detect_folder(frames_dir, out_dir, settings: dict) -> dict:

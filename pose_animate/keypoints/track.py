@@ -1,10 +1,16 @@
-"""One subject per video: follow one person's box from frame to frame, never jump to another.
+"""One subject per video: follow one person from frame to frame, never jump to another.
 
-A track predicts the next box from the last one and its velocity; a detection is the same
-person when its centre lies within `max_jump` box sizes of the prediction and its size changed
-by less than `max_scale`. The gate widens while the person is unseen (they keep moving), so a
-subject who was occluded for a moment is found again, but a person at the other side of the
-frame is not.
+A track remembers the subject's body joints, their velocity and the body's scale. A detected
+person is the same person when the joints seen both in it and in the track moved, by their
+median, less than `max_jump` body heights from where the track predicts them, and the body's
+scale changed by less than `max_scale`. Both are robust statistics on purpose: the box around
+all points (what a track compared before) grows when a detector adds one spurious joint far
+from the body, and shrinks or shifts when the set of visible joints changes (legs occluded, a
+sit-up, a speaker seen from the waist up), so the track lost real people. The body's scale is
+the median, over the visible bones, of each bone's length over its share of a body's height
+(`BONES`): it stays put when bones disappear or one joint is wrong. The gate widens while the
+person is unseen (they keep moving), so a subject who was occluded for a moment is found again,
+but a person at the other side of the frame is not.
 
 - `Track` follows one person incrementally (the mediapipe backend sees one person per frame
   and asks the track whether it is still the same one).
@@ -16,7 +22,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.body import BODY
+from ..core.body import BODY, N_BODY, J
+
+MIN_CONF = 0.05
+
+# Length of BODY_25 bones as a share of a standing body's height (sole to crown), after
+# anthropometric tables (Drillis & Contini); foreshortened bones come out short, which the
+# median over the bones absorbs.
+BONES = {(J["Neck"], J["MidHip"]): 0.30, (J["RShoulder"], J["LShoulder"]): 0.26,
+         (J["RShoulder"], J["RElbow"]): 0.19, (J["LShoulder"], J["LElbow"]): 0.19,
+         (J["RElbow"], J["RWrist"]): 0.15, (J["LElbow"], J["LWrist"]): 0.15,
+         (J["RHip"], J["LHip"]): 0.13, (J["RHip"], J["RKnee"]): 0.25,
+         (J["LHip"], J["LKnee"]): 0.25, (J["RKnee"], J["RAnkle"]): 0.25,
+         (J["LKnee"], J["LAnkle"]): 0.25, (J["Nose"], J["Neck"]): 0.11}
+_BONE_A = np.array([a for a, _ in BONES])
+_BONE_B = np.array([b for _, b in BONES])
+_BONE_SHARE = np.array(list(BONES.values()), np.float32)
 
 
 @dataclass(frozen=True)
@@ -28,7 +49,12 @@ class Box:
     size: float
 
 
-def keypoint_box(person: np.ndarray, min_conf: float = 0.05, min_points: int = 3) -> Box | None:
+def visible(person: np.ndarray, min_conf: float = MIN_CONF) -> np.ndarray:
+    """(25,) bool: the body joints detected with some confidence."""
+    return np.asarray(person)[BODY, 2] > min_conf
+
+
+def keypoint_box(person: np.ndarray, min_conf: float = MIN_CONF, min_points: int = 3) -> Box | None:
     """The box around a person's confident body points (None with fewer than `min_points`)."""
     body = np.asarray(person)[BODY]
     pts = body[body[:, 2] > min_conf, :2]
@@ -39,58 +65,105 @@ def keypoint_box(person: np.ndarray, min_conf: float = 0.05, min_points: int = 3
                float(max(hi[0] - lo[0], hi[1] - lo[1], 1.0)))
 
 
-def prominence(person: np.ndarray, min_conf: float = 0.05) -> float:
-    """Size x mean confidence of a person's body: how much of the picture they are."""
-    box = keypoint_box(person, min_conf)
-    if box is None:
+def body_scale(person: np.ndarray, min_conf: float = MIN_CONF) -> float | None:
+    """The body's height in pixels from its visible bones (median of length / share), or
+    None when no bone of `BONES` is visible."""
+    body = np.asarray(person)[BODY]
+    ok = (body[_BONE_A, 2] > min_conf) & (body[_BONE_B, 2] > min_conf)
+    if not ok.any():
+        return None
+    lengths = np.linalg.norm(body[_BONE_A[ok], :2] - body[_BONE_B[ok], :2], axis=1)
+    scale = float(np.median(lengths / _BONE_SHARE[ok]))
+    return scale if scale > 1.0 else None
+
+
+def prominence(person: np.ndarray, min_conf: float = MIN_CONF) -> float:
+    """Body scale x mean confidence: how much of the picture a person is."""
+    seen = visible(person, min_conf)
+    if seen.sum() < 3:
         return 0.0
-    conf = person[BODY, 2]
-    return box.size * float(conf[conf > min_conf].mean())
+    scale = body_scale(person, min_conf) or keypoint_box(person, min_conf).size
+    return scale * float(person[BODY][seen, 2].mean())
 
 
 class Track:
-    """The box of one person followed through a video."""
+    """One person followed through a video (see the module docstring)."""
 
-    def __init__(self, max_jump: float = 0.5, max_scale: float = 1.8, widen: float = 0.25):
+    def __init__(self, max_jump: float = 0.5, max_scale: float = 1.8, widen: float = 0.25,
+                 min_points: int = 3):
         self.max_jump, self.max_scale, self.widen = max_jump, max_scale, widen
-        self.box: Box | None = None
-        self.velocity = (0.0, 0.0)
+        self.min_points = min_points
+        self.points = np.zeros((N_BODY, 2), np.float64)  # last known place of each joint
+        self.known = np.zeros(N_BODY, bool)
+        self.scale: float | None = None
+        self.velocity = np.zeros(2)
         self.misses = 0
 
+    @property
+    def started(self) -> bool:
+        return bool(self.known.any())
+
+    def _predicted_points(self) -> np.ndarray:
+        return self.points + self.velocity * (self.misses + 1)
+
     def predicted(self) -> Box | None:
-        if self.box is None:
+        """Where the person should be: the box that a re-detection searches."""
+        if not self.started:
             return None
-        steps = self.misses + 1
-        return Box(self.box.cx + self.velocity[0] * steps, self.box.cy + self.velocity[1] * steps,
-                   self.box.size)
+        centre = np.median(self._predicted_points()[self.known], axis=0)
+        return Box(float(centre[0]), float(centre[1]), float(self.scale or 1.0))
 
-    def distance(self, box: Box) -> float:
-        """Centre distance from the prediction, in predicted box sizes (inf on a scale jump)."""
-        pred = self.predicted()
-        ratio = box.size / pred.size
-        if not 1 / self.max_scale <= ratio <= self.max_scale:
+    def distance(self, person: np.ndarray) -> float:
+        """Median distance of the shared joints from their prediction, in body heights (inf
+        on a scale jump); with under `min_points` shared joints, of the joints' medians."""
+        seen = visible(person)
+        shared = seen & self.known
+        predicted = self._predicted_points()
+        xy = np.asarray(person)[BODY, :2].astype(np.float64)
+        if shared.sum() >= self.min_points:
+            offset = float(np.median(np.linalg.norm(xy[shared] - predicted[shared], axis=1)))
+        else:
+            offset = float(np.linalg.norm(np.median(xy[seen], axis=0)
+                                          - np.median(predicted[self.known], axis=0)))
+        scale = self.scale or keypoint_box(person).size
+        new_scale = body_scale(person)
+        if self.scale and new_scale and not 1 / self.max_scale <= new_scale / self.scale \
+                <= self.max_scale:
             return float("inf")
-        return float(np.hypot(box.cx - pred.cx, box.cy - pred.cy) / pred.size)
+        return offset / scale
 
-    def accepts(self, box: Box | None) -> bool:
-        """Whether `box` is this track's person (any box starts an empty track)."""
-        if box is None:
+    def accepts(self, person) -> bool:
+        """Whether `person` is this track's person (anyone starts an empty track)."""
+        if person is None or visible(person).sum() < self.min_points:
             return False
-        if self.box is None:
+        if not self.started:
             return True
-        return self.distance(box) <= self.max_jump * (1 + self.widen * self.misses)
+        return self.distance(person) <= self.max_jump * (1 + self.widen * self.misses)
 
-    def update(self, box: Box) -> None:
-        if self.box is not None:
+    def update(self, person: np.ndarray) -> None:
+        seen = visible(person)
+        xy = np.asarray(person)[BODY, :2].astype(np.float64)
+        if self.started:
+            shared = seen & self.known
             steps = self.misses + 1
-            step = ((box.cx - self.box.cx) / steps, (box.cy - self.box.cy) / steps)
+            if shared.any():
+                move = np.median(xy[shared] - self.points[shared], axis=0)
+            else:
+                move = np.median(xy[seen], axis=0) - np.median(self.points[self.known], axis=0)
             # Damped: a detector's jitter should not throw the prediction off.
-            self.velocity = (0.5 * self.velocity[0] + 0.5 * step[0],
-                             0.5 * self.velocity[1] + 0.5 * step[1])
-        self.box, self.misses = box, 0
+            self.velocity = 0.5 * self.velocity + 0.5 * move / steps
+            self.points[self.known & ~seen] += move  # unseen joints move with the body
+        self.points[seen] = xy[seen]
+        self.known |= seen
+        scale = body_scale(person)
+        if scale is not None:
+            self.scale = scale if self.scale is None else 0.7 * self.scale + 0.3 * scale
+        elif self.scale is None:
+            self.scale = keypoint_box(person).size
+        self.misses = 0
 
     def miss(self) -> None:
-        if self.box is not None:
+        if self.started:
             self.misses += 1
 
 
@@ -104,9 +177,9 @@ def follow_most_prominent(candidates: list[list[np.ndarray]], max_misses: int = 
     """
     finished, active = [], []  # each track: (Track, {frame: index}, total prominence)
     for t, people in enumerate(candidates):
-        boxes = [keypoint_box(p) for p in people]
-        pairs = sorted((trk.distance(b), k, j) for k, (trk, _, _) in enumerate(active)
-                       for j, b in enumerate(boxes) if b is not None and trk.accepts(b))
+        usable = [j for j, p in enumerate(people) if visible(p).sum() >= 3]
+        pairs = sorted((trk.distance(people[j]), k, j) for k, (trk, _, _) in enumerate(active)
+                       for j in usable if trk.accepts(people[j]))
         used_tracks, used_people = set(), set()
         for _, k, j in pairs:
             if k in used_tracks or j in used_people:
@@ -114,16 +187,16 @@ def follow_most_prominent(candidates: list[list[np.ndarray]], max_misses: int = 
             used_tracks.add(k)
             used_people.add(j)
             trk, frames, score = active[k]
-            trk.update(boxes[j])
+            trk.update(people[j])
             frames[t] = j
             active[k] = (trk, frames, score + prominence(people[j]))
         for k, (trk, _, _) in enumerate(active):
             if k not in used_tracks:
                 trk.miss()
-        for j, b in enumerate(boxes):
-            if b is not None and j not in used_people:
+        for j in usable:
+            if j not in used_people:
                 trk = Track(**track_args)
-                trk.update(b)
+                trk.update(people[j])
                 active.append((trk, {t: j}, prominence(people[j])))
         finished += [a for a in active if a[0].misses > max_misses]
         active = [a for a in active if a[0].misses <= max_misses]
