@@ -229,6 +229,30 @@ def test_tiny_video_without_a_person_falls_back_to_the_centre(tmp_path):
     assert any("upscaled" in w for w in record["warnings"])
 
 
+@pytest.mark.parametrize("n", [1, 2])
+def test_one_and_two_frame_videos_are_sampled_and_extracted(tmp_path, n):
+    video = tmp_path / "short.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-frames:v", n,
+           "-pix_fmt", "yuv420p", video)
+    assert probe(video)["start_s"] == 0.0  # a frame flushed out of the decoder has no time
+    record = extract_frames(video, tmp_path / "frames",
+                            settings("frames", crop="person", size=32, person_samples=4))
+    assert record["frames"] == n and record["person_pass"]["sampled"] == n
+    assert crop_sheet(video, record, tmp_path / "frames").ndim == 3
+
+
+def test_a_full_disk_is_blamed_on_the_disk_not_the_video(tmp_path, monkeypatch):
+    import pose_animate.frames.extract as extract
+
+    video = dot_video(tmp_path / "v.mp4")
+    monkeypatch.setattr(extract, "_run_ffmpeg", lambda *args: None)  # ffmpeg wrote nothing
+    monkeypatch.setattr(extract, "disk_is_full", lambda path: True)
+    with pytest.raises(PoseAnimateError, match="the disk is full") as err:
+        extract_frames(video, tmp_path / "out" / "frames", settings("frames", crop="center"))
+    assert "re-encode" not in str(err.value) and "df -h" in str(err.value)
+    assert_nothing_left(tmp_path / "out")
+
+
 # ---- folders of images -----------------------------------------------------------------
 
 def test_image_folder_natural_order_mixed_formats_and_fps(tmp_path):

@@ -64,3 +64,50 @@ def test_a_config_typo_in_the_section_is_a_clear_error(tmp_path):
     with pytest.raises(PoseAnimateError, match="unknown key 'treshold' in masks.*'threshold'"):
         with stage_job(smk, "masks"):
             pass
+
+
+def test_a_full_disk_is_named_as_such_with_the_subject(tmp_path):
+    import errno
+
+    smk = fake_job(tmp_path, {"subject": "bob"}, rule="flow")
+    target = tmp_path / "results" / "subjects" / "bob" / "flow" / "000003.flo"
+    with pytest.raises(PoseAnimateError) as caught:
+        with stage_job(smk, "flow"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+    message = str(caught.value)
+    assert message.startswith(f"subject 'bob': {target}: the disk is full (")
+    assert "MiB free" in message and "df -h" in message
+    assert isinstance(caught.value.__cause__, OSError)  # the traceback in the log keeps it
+    with pytest.raises(PermissionError):  # other OS errors are not disguised
+        with stage_job(smk, "flow"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(target))
+
+
+def test_a_failed_script_prints_its_error_once_without_tracebacks(tmp_path):
+    """What a workflow job's stderr shows: the message once; the traceback only in its log."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, 'tests')\n"
+            "from pathlib import Path\n"
+            "from test_stage import fake_job\n"
+            "from pose_animate.core.errors import PoseAnimateError\n"
+            "from pose_animate.core.stage import stage_job\n"
+            f"smk = fake_job(Path({str(tmp_path)!r}), {{'subject': 'bob'}})\n"
+            "def deep():\n"
+            "    try:\n"
+            "        {}['x']\n"
+            "    except KeyError:\n"
+            "        raise PoseAnimateError('no frames.', path='x/frames', fix='rerun frames.')\n"
+            "with stage_job(smk, 'masks'):\n"
+            "    deep()\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO)
+    assert run.returncode == 1
+    assert run.stderr.count("subject 'bob': x/frames: no frames. Fix: rerun frames.") == 1
+    assert "Traceback" not in run.stderr and len(run.stderr.splitlines()) == 1
+    logged = (tmp_path / "logs" / "job.log").read_text()
+    assert "Traceback" in logged and "KeyError" in logged
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent

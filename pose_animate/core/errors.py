@@ -1,5 +1,9 @@
 """The one error type users see: it names the subject, the file and the fix."""
 
+import errno
+import shutil
+from pathlib import Path
+
 
 class PoseAnimateError(Exception):
     """A problem a user can act on.
@@ -33,3 +37,27 @@ class PoseAnimateError(Exception):
             self.subject, self.job = subject, job
             self.args = (self._message(),)
         return self
+
+
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _nearest_existing(path) -> Path:
+    where = Path(path).resolve()
+    return next((p for p in (where, *where.parents) if p.exists()), Path("/"))
+
+
+def disk_is_full(path, min_free: int = 16 * 2**20) -> bool:
+    """Whether the disk holding `path` has less than `min_free` bytes left (to tell a full
+    disk from a bad input when a tool fails without saying why)."""
+    return shutil.disk_usage(_nearest_existing(path)).free < min_free
+
+
+def disk_full_error(path) -> PoseAnimateError:
+    """The error for a write that ran out of disk space (or quota) at `path`."""
+    disk = _nearest_existing(path)
+    return PoseAnimateError(
+        f"the disk is full ({shutil.disk_usage(disk).free / 2**20:.0f} MiB free on the disk "
+        f"of {disk}).", path=path,
+        fix="free space there (df -h shows the disks), or run from a working directory on a "
+            "larger disk; then rerun: nothing partial was kept.")

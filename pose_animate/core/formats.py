@@ -15,7 +15,7 @@ import numpy as np
 
 from .atomic import atomic_file
 from .body import FACE, HAND_LEFT, HAND_RIGHT, BODY, N_BODY, N_FACE, N_HAND, N_POINTS
-from .errors import PoseAnimateError
+from .errors import PoseAnimateError, disk_full_error, disk_is_full
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _OPENPOSE_FIELDS = [("pose_keypoints_2d", BODY, N_BODY), ("face_keypoints_2d", FACE, N_FACE),
@@ -228,6 +228,8 @@ def write_image(path, img: np.ndarray, params=()) -> None:
     path = Path(path)
     with atomic_file(path) as tmp:
         if not cv2.imwrite(str(tmp), img, list(params)):
+            if disk_is_full(path.parent):
+                raise disk_full_error(path)
             raise PoseAnimateError("cv2 could not write this image.", path=path,
                                    fix="check the folder is writable and the disk not full.")
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import resource
 import sys
 import time
 import traceback
@@ -18,8 +19,9 @@ log = logging.getLogger("pose_animate")
 def to_log(path=None, level=logging.INFO):
     """Send the package's log to `path` and to stderr for the duration of a job.
 
-    An exception is written to the log with its traceback; a PoseAnimateError is also printed
-    as one clear line (that is what the user needs to read) before it propagates.
+    An exception is written to the log with its traceback. A PoseAnimateError is printed as
+    one clear line (what the user needs to read) and, when it ends the process (a workflow
+    script), without the traceback on the terminal: that stays in the log.
     """
     handlers = [logging.StreamHandler(sys.stderr)]
     if path:
@@ -36,17 +38,38 @@ def to_log(path=None, level=logging.INFO):
         yield log
     except PoseAnimateError as exc:
         log.error("%s", exc)
+        if path:
+            with open(path, "a") as f:
+                f.write(traceback.format_exc())
+        exc.reported = True
+        sys.excepthook = _quiet_when_reported
         raise
     except BaseException:
         log.error("failed:\n%s", traceback.format_exc())
         raise
     else:
-        log.info("done in %.1f s", time.perf_counter() - start)
+        log.info("done in %.1f s, peak memory %.0f MiB", time.perf_counter() - start,
+                 peak_memory_mib())
     finally:
         for h in handlers:
             log.removeHandler(h)
             h.close()
         log.setLevel(old_level)
+
+
+def peak_memory_mib() -> float:
+    """The peak resident memory of this process and of the largest child it waited for
+    (ffmpeg), MiB."""
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return max(resource.getrusage(who).ru_maxrss
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) * unit / 2**20
+
+
+def _quiet_when_reported(kind, value, tb):
+    """The process's last word on an error already printed: nothing more (a traceback that
+    repeats the message two or three times is what buries it)."""
+    if not getattr(value, "reported", False):
+        sys.__excepthook__(kind, value, tb)
 
 
 def progress(iterable=None, total=None, desc="", unit="frame"):

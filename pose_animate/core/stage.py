@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import settings as validated
 from .devices import allocate_gpu
-from .errors import PoseAnimateError
+from .errors import DISK_FULL, PoseAnimateError, disk_full_error
 from .formats import write_image, write_json
 from .runlog import to_log
 
@@ -70,6 +70,12 @@ def stage_job(smk, section: str | None = None):
             subject, label = job_names(smk)
             exc.name_job(subject=subject, job=None if subject else label)
             raise
+        except OSError as exc:  # a full disk is not the input's fault: say so, and where
+            if exc.errno not in DISK_FULL:
+                raise
+            subject, label = job_names(smk)
+            raise disk_full_error(exc.filename or ".").name_job(
+                subject=subject, job=None if subject else label) from exc
 
 
 def job_names(smk) -> tuple[str | None, str]:

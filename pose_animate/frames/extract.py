@@ -19,7 +19,7 @@ from pathlib import Path
 import ffmpeg
 
 from ..core.atomic import atomic_dir
-from ..core.errors import PoseAnimateError
+from ..core.errors import PoseAnimateError, disk_full_error, disk_is_full
 from ..core.formats import list_frames, list_images
 from ..core.runlog import log, progress
 from ..core.videoio import ffmpeg_exe
@@ -96,6 +96,8 @@ def extract_frames(source, out_dir, settings: dict, *, threads: int = 2) -> dict
         _run_ffmpeg(source, info, tmp, plan, fps_out if resampled else None,
                     max_frames, settings["png_compression"], threads, expected)
         written = len(list_frames(tmp))
+        if written < expected and disk_is_full(tmp):
+            raise disk_full_error(out_dir)
         if written == 0:
             raise PoseAnimateError("ffmpeg wrote no frames.", path=source,
                                    fix=f"check that the video plays; {REENCODE}.")
@@ -182,6 +184,8 @@ def _run_ffmpeg(source, info, out_dir, plan, fps, max_frames, png_compression, t
         if code != 0:
             stderr.seek(0)
             message = stderr.read().decode(errors="replace").strip()[-800:]
+            if "No space left on device" in message or disk_is_full(out_dir):
+                raise disk_full_error(out_dir)
             raise PoseAnimateError(f"ffmpeg failed ({code}): {message}", path=source,
                                    fix=f"check that the video plays; {REENCODE}.")
 

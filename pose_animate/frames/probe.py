@@ -6,6 +6,7 @@ metadata is applied, as players show it (ffmpeg autorotates on extraction too). 
 images carries no frame rate: it takes the one given, else 25.
 """
 
+import math
 from pathlib import Path
 
 import av
@@ -81,7 +82,17 @@ def _probe_video(path: Path) -> dict:
                 "pix_fmt": first.format.name, "width": upright[0], "height": upright[1],
                 "coded_size": list(coded), "rotation": rotation, "fps": fps_in,
                 "frames": packets, "duration_s": round(duration, 4),
-                "start_s": float(first.time or 0.0)}
+                "start_s": _start_time(first, stream)}
+
+
+def _start_time(first, stream) -> float:
+    """The first frame's presentation time, s. A frame flushed out of the decoder (1- or
+    2-frame videos) has no time of its own: then the stream's start time."""
+    if first.time is not None and math.isfinite(first.time):
+        return float(first.time)
+    if stream.start_time is not None:
+        return float(stream.start_time * stream.time_base)
+    return 0.0
 
 
 def _probe_images(folder: Path, fps: float | None) -> dict:
