@@ -12,9 +12,24 @@
 #   eval/{family}/{name}.json  held-out evaluation against baselines (renderers.smk)
 #   renders/{family}/{target}__{driving}/  video.mp4, compare.mp4, render.json
 #   qa/{subject or name}/    every stage's QA pictures (collected by --report)
+import sys
+
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
+# The library of this checkout, also where it is not installed (scripts find it through the
+# link workflow/scripts/pose_animate, since Snakemake puts a script's folder on sys.path).
+sys.path.insert(0, workflow.basedir)
+from pose_animate.core.config import check_yaml_syntax
+from pose_animate.core.errors import PoseAnimateError
+
+# Snakemake's message for a YAML syntax error names no line; files given with --configfile
+# are read by Snakemake before this point (see README "When a run stops").
+try:
+    check_yaml_syntax("config/config.yaml")
+except PoseAnimateError as exc:
+    raise WorkflowError(str(exc))
 
 
 configfile: "config/config.yaml"

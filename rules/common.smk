@@ -1,11 +1,6 @@
 # Shared by all stage files. Configuration, the subject sheet, input functions, and the
-# registries that stage files fill (ALL_TARGETS, STAGE_RECORDS).
-import sys
-
-# The library of this checkout, also where it is not installed (scripts find it through the
-# link workflow/scripts/pose_animate, since Snakemake puts a script's folder on sys.path).
-sys.path.insert(0, workflow.basedir)
-
+# registries that stage files fill (ALL_TARGETS, STAGE_RECORDS). The Snakefile puts the
+# library of this checkout on sys.path.
 from snakemake.exceptions import WorkflowError
 from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
@@ -13,7 +8,9 @@ from pose_animate.renderers.families import FAMILIES, plan_models
 
 try:
     _source = ", ".join(map(str, workflow.configfiles))
-    validate_config(config, source=_source)
+    validate_config(
+        config, source=_source, command_line=dict(workflow.config_settings.config or {})
+    )
     DEMO_VIDEOS = {
         name: f"results/demo/{name}/video.mp4" for name in config["demo"]["figures"]
     }

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -54,6 +55,11 @@ def test_subject_sheet_reads_rows_and_generated_videos(tmp_path):
     ("subject\tvidoe\nalice\ta.mp4\n", "unknown column 'vidoe'"),
     ("subject\nalice\n", "missing column 'video'"),
     ("subject\tvideo\tkeypoints\nalice\ta.mp4\tnone/\n", "keypoints 'none/' do not exist"),
+    ("subject video\nalice a.mp4\n", "line 1 has spaces but no tab"),
+    ("subject\tvideo\nalice\ta.mp4\tx\n", "line 2 has 3 fields but the header names 2"),
+    ("subject\tvideo\nA\ta.mp4\na\ta.mp4\n", "'a' differs from 'A' only in case (their"),
+    ("subject\tvideo\n# nobody yet\n", "lists no videos"),
+    ("\n", "the subject sheet is empty"),
 ])
 def test_subject_sheet_errors_name_the_row_and_fix(tmp_path, text, needle):
     (tmp_path / "a.mp4").write_bytes(b"x")
@@ -63,8 +69,24 @@ def test_subject_sheet_errors_name_the_row_and_fix(tmp_path, text, needle):
     assert needle in str(err.value) and str(path) in str(err.value) and "Fix:" in str(err.value)
 
 
+def test_subject_sheet_comments_are_whole_lines_and_a_hash_can_name_a_file(tmp_path):
+    (tmp_path / "take#2.mp4").write_bytes(b"x")
+    path = _sheet(tmp_path, "# my subjects\nsubject\tvideo\n\n  # bob later\nalice\ttake#2.mp4\n")
+    sheet = load_subjects(path, base=tmp_path)
+    assert sheet.loc["alice", "video"] == "take#2.mp4"
+    with pytest.raises(PoseAnimateError, match="row 6 .subject 'x'.: video 'gone.mp4'"):
+        load_subjects(_sheet(tmp_path, "# c\nsubject\tvideo\nalice\ttake#2.mp4\n# c\n\n"
+                             "x\tgone.mp4\n"), base=tmp_path)
+
+
+def test_a_missing_subject_sheet_says_how_to_point_at_one(tmp_path):
+    with pytest.raises(PoseAnimateError) as err:
+        load_subjects(tmp_path / "nope.tsv")
+    assert "does not exist" in str(err.value) and "--config subjects=" in str(err.value)
+
+
 def test_snakemake_reports_a_config_typo_with_the_fix(tmp_path):
-    (tmp_path / "subjects.tsv").write_text("subject\tvideo\n")
+    (tmp_path / "subjects.tsv").write_text("subject\tvideo\nx\tx.mp4\n")
     (tmp_path / "c.yaml").write_text("subjects: subjects.tsv\nflow_typo: {}\n")
     run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile",
                           str(REPO / "Snakefile"), "--configfile", "c.yaml"],
@@ -100,3 +122,45 @@ def test_datasets_are_checked_and_test_lists_default_to_empty():
     assert check_datasets(config, SUBJECTS)["dancers"]["test"] == []
     with pytest.raises(PoseAnimateError, match="required property"):
         validate_config({"datasets": {"d": {"test": ["alice"]}}})
+
+
+def test_a_yaml_syntax_error_names_its_line_and_column(tmp_path):
+    from pose_animate.core.config import check_yaml_syntax
+
+    path = tmp_path / "config.yaml"
+    path.write_text("subjects: subjects.tsv\nmodels: [\n  {family: edn\nrenders: []\n")
+    with pytest.raises(PoseAnimateError, match=r"config.yaml: line 4, column 8: YAML syntax "
+                                               r"error \(expected ',' or '}'"):
+        check_yaml_syntax(path)
+
+
+def _dry_run(tmp_path, *args):
+    (tmp_path / "subjects.tsv").write_text("subject\tvideo\nx\tx.mp4\n")
+    (tmp_path / "x.mp4").write_bytes(b"x")
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile",
+                          str(REPO / "Snakefile"), *args], cwd=tmp_path, capture_output=True,
+                         text=True)
+    assert run.returncode != 0
+    return run.stdout + run.stderr
+
+
+def test_snakemake_names_the_line_of_a_syntax_error_in_the_default_config(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("subjects: subjects.tsv\nframes:\n"
+                                                      "  size: 128\n   fps: 12\n")
+    output = _dry_run(tmp_path)
+    assert "config/config.yaml: line 4, column 7: YAML syntax error" in output
+
+
+def test_a_bad_command_line_value_is_blamed_on_the_command_line(tmp_path):
+    (tmp_path / "c.yaml").write_text("subjects: subjects.tsv\n")
+    output = _dry_run(tmp_path, "--configfile", "c.yaml", "--config", "frames={size: x")
+    assert "--config frames='{size: x': 'frames' must be of type object" in output
+    assert "c.yaml:" not in output
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "a__b", ".hidden"])
+def test_a_demo_figure_named_like_a_path_is_refused(name):
+    with pytest.raises(PoseAnimateError, match=f"'{re.escape(name)}' in demo.figures is not a "
+                                               "safe name.*Fix: use letters"):
+        validate_config({"demo": {"figures": {name: {"seed": 1}}}})

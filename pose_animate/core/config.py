@@ -51,14 +51,38 @@ def _schema(path=CONFIG_SCHEMA) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
-def validate_config(config: dict, source="config/config.yaml", schema_path=CONFIG_SCHEMA) -> dict:
-    """Validate `config` in place, fill defaults, and return it; raise a PoseAnimateError."""
+def validate_config(config: dict, source="config/config.yaml", schema_path=CONFIG_SCHEMA,
+                    command_line: dict | None = None) -> dict:
+    """Validate `config` in place, fill defaults, and return it; raise a PoseAnimateError.
+
+    `command_line` holds the values given with `snakemake --config key=value`: an error in one
+    of those is blamed on the command line, not on the file."""
     schema = _schema(schema_path)
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.path))
     if errors:
-        raise PoseAnimateError(_explain(errors[0], schema), path=source,
-                               fix=_fix(errors[0], schema))
+        err = errors[0]
+        top = err.absolute_path[0] if err.absolute_path else None
+        if command_line and top in command_line:
+            source = f"--config {top}={command_line[top]!r}"
+        raise PoseAnimateError(_explain(err, schema), path=source, fix=_fix(err, schema))
     return config
+
+
+def check_yaml_syntax(path) -> None:
+    """Raise a PoseAnimateError naming the line and column of a YAML syntax error in `path`
+    (Snakemake's own message for one names neither)."""
+    path = Path(path)
+    try:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PoseAnimateError(f"{where}YAML syntax error ({problem}).", path=path,
+                               fix="check the indentation (spaces, not tabs), colons and "
+                                   "brackets on that line and the one before.")
 
 
 def settings(section: str, values: dict | None = None, **overrides) -> dict:
@@ -91,6 +115,8 @@ def _explain(err, schema, section: str = "") -> str:
     if err.validator == "type":
         return (f"'{where}' must be of type {err.validator_value}, "
                 f"got {err.instance!r}.")
+    if "propertyNames" in err.schema_path:
+        return f"'{err.instance}' in {where} is not a safe name (it names a folder)."
     if err.validator == "enum":
         return f"'{where}' must be one of {err.validator_value}, got {err.instance!r}."
     return f"'{where}': {err.message}."
@@ -105,18 +131,61 @@ def _fix(err, schema) -> str:
         close = difflib.get_close_matches(str(unknown), known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"{hint}Known keys here: {', '.join(known)}."
+    if "propertyNames" in err.schema_path:
+        return ("use letters, digits, '_', '-' and '.', starting with a letter or digit, "
+                "without '/' or '__'.")
     desc = err.schema.get("description")
     return f"see workflow/schemas/config.schema.yaml{': ' + desc if desc else '.'}"
 
 
 def load_config(path) -> dict:
     path = Path(path)
+    check_yaml_syntax(path)
     try:
         config = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise PoseAnimateError(f"cannot read the configuration ({exc}).", path=path,
-                               fix="check the YAML syntax (indentation, colons).")
+                               fix="check the file exists and is readable.")
     return validate_config(config, source=path)
+
+
+def _read_sheet(path: Path) -> pd.DataFrame:
+    """The sheet's rows as strings. Lines starting with `#` are comments; a `#` elsewhere is
+    part of a value (file names may hold one). Tabs separate the fields: a row with spaces and
+    no tab, or with more fields than the header, is an error that names the row."""
+    fix = "the sheet is tab-separated with a header row: subject<TAB>video[<TAB>keypoints]."
+    if not path.is_file():
+        raise PoseAnimateError(
+            "the subject sheet does not exist.", path=path,
+            fix="create it (one row per video: subject<TAB>video), or point the config's "
+                "'subjects:' at yours (e.g. --config subjects=my_subjects.tsv).")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PoseAnimateError(f"cannot read the subject sheet ({exc}).", path=path, fix=fix)
+    rows = [(i, line.rstrip("\r").split("\t")) for i, line in enumerate(lines, start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
+    if not rows:
+        raise PoseAnimateError("the subject sheet is empty: nothing to run.", path=path, fix=fix)
+    (_, header), body = rows[0], rows[1:]
+    for i, fields in rows:
+        if len(fields) == 1 and " " in fields[0].strip():
+            raise PoseAnimateError(f"line {i} has spaces but no tab: {fields[0].strip()!r}.",
+                                   path=path, fix=fix)
+        if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
+            raise PoseAnimateError(
+                f"line {i} has {len(fields)} fields but the header names {len(header)} "
+                f"columns ({', '.join(h.strip() for h in header)}).", path=path,
+                fix="remove the extra field, or name its column in the header; " + fix)
+    if not body:
+        raise PoseAnimateError("the subject sheet lists no videos: nothing to run.", path=path,
+                               fix="add one row per video under the header: "
+                                   "subject<TAB>video.")
+    width = len(header)
+    table = [(fields + [""] * width)[:width] for _, fields in body]
+    sheet = pd.DataFrame(table, columns=header, dtype=str)
+    sheet.attrs["lines"] = [i for i, _ in body]
+    return sheet
 
 
 def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
@@ -127,12 +196,8 @@ def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
     """
     path = Path(path)
     base = Path(base) if base else Path.cwd()
-    try:
-        sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#", keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PoseAnimateError(f"cannot read the subject sheet ({exc}).", path=path,
-                               fix="it must be tab-separated with a header row: "
-                                   "subject<TAB>video[<TAB>keypoints].")
+    sheet = _read_sheet(path)
+    lines = sheet.attrs["lines"]
     sheet.columns = [c.strip() for c in sheet.columns]
     schema = yaml.safe_load(SUBJECTS_SCHEMA.read_text())
     known = list(schema["properties"])
@@ -152,17 +217,21 @@ def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
     sheet = sheet.apply(lambda c: c.str.strip())
     generated = {str(Path(g)) for g in generated}
     seen = {}
-    for i, row in enumerate(sheet.itertuples(index=False), start=2):  # line 1 is the header
+    for i, row in zip(lines, sheet.itertuples(index=False)):
         where = f"row {i} (subject '{row.subject}')"
         if not SAFE_ID.match(row.subject) or "__" in row.subject:
             raise PoseAnimateError(
                 f"{where}: '{row.subject}' is not a safe subject id.", path=path,
                 fix="use letters, digits, '_', '-' and '.', starting with a letter or digit, "
                     "without '__' (it separates target and driving in render folders).")
-        if row.subject in seen:
-            raise PoseAnimateError(f"{where}: duplicate subject id (also row {seen[row.subject]}).",
+        if row.subject.lower() in seen:
+            other, j = seen[row.subject.lower()]
+            same = "duplicate subject id" if other == row.subject else \
+                f"subject id '{row.subject}' differs from '{other}' only in case (their " \
+                "folders collide on case-insensitive disks)"
+            raise PoseAnimateError(f"{where}: {same} (also row {j}).",
                                    path=path, fix="give every row its own subject id.")
-        seen[row.subject] = i
+        seen[row.subject.lower()] = (row.subject, i)
         if not row.video:
             raise PoseAnimateError(f"{where}: the video column is empty.", path=path,
                                    fix="give a video file or a folder of images.")
