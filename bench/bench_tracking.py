@@ -24,8 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 PENN = REPO.parent / "shared" / "realdata" / "keypoint_sequences" / "penn_action_train"
 
 
-def clip_survival(path: Path, rng, noise, work: Path) -> float:
-    """The share of a clip's visible joints present after import and cleaning."""
+def clip_survival(path: Path, rng, noise, work: Path) -> np.ndarray:
+    """Counts of a clip's labelled-visible joints: all of them, those the noisy detector
+    reported, those present after import, after cleaning, and reported and kept."""
     from pose_animate.clean.motion_data import read_penn_action
     from pose_animate.clean.motion_net import PENN_JOINTS
     from pose_animate.clean.noise import apply_noise
@@ -47,13 +48,19 @@ def clip_survival(path: Path, rng, noise, work: Path) -> float:
         person[PENN_JOINTS] = noisy[t]
         write_openpose(source / f"{path.stem}_{t:012d}_keypoints.json",
                        [person] if person[:, 2].any() else [])
-    size = (int(np.nanmax(labels[..., 0])) + 1, int(np.nanmax(labels[..., 1])) + 1)
+    from scipy.io import loadmat
+
+    height, width = (int(v) for v in loadmat(path)["dimensions"].ravel()[:2])  # the video's
+    size = (max(width, int(np.nanmax(labels[..., 0])) + 1),
+            max(height, int(np.nanmax(labels[..., 1])) + 1))
     import_openpose_folder(source, work / "raw", n_source_frames=n, frame_size=size)
     clean_keypoints(work / "raw", work / "clean", settings("clean"))
-    cleaned = read_openpose_folder(work / "clean", n)
+    imported = read_openpose_folder(work / "raw", n)[:, PENN_JOINTS, 2] > 0
+    cleaned = read_openpose_folder(work / "clean", n)[:, PENN_JOINTS, 2] > 0
     visible = labels[..., 2] > 0
-    present = cleaned[:, PENN_JOINTS, 2] > 0
-    return float((present & visible).sum() / max(visible.sum(), 1))
+    reported = visible & (noisy[..., 2] > 0)
+    return np.array([visible.sum(), reported.sum(), (visible & imported).sum(),
+                     (visible & cleaned).sum(), (reported & cleaned).sum()])
 
 
 def main(argv=None):
@@ -61,6 +68,9 @@ def main(argv=None):
     parser.add_argument("--clips", type=int, default=100, help="first N clips (sorted)")
     parser.add_argument("--outliers", type=float, default=0.002,
                         help="spurious far-off joints per point and frame (the noise model's)")
+    parser.add_argument("--drop-rate", type=float, default=None,
+                        help="detector dropouts per point and frame (default: the noise "
+                             "model's, 0.004, bursts of up to 12 frames)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if not PENN.is_dir():
@@ -72,17 +82,25 @@ def main(argv=None):
 
     log.setLevel("WARNING")
     noise = replace(NoiseModel(), outlier_rate=args.outliers)
+    if args.drop_rate is not None:
+        noise = replace(noise, drop_rate=args.drop_rate)
     rng = np.random.default_rng(args.seed)
-    shares = []
+    counts = {}
     for path in sorted(PENN.glob("*.mat"))[:args.clips]:
         with tempfile.TemporaryDirectory() as tmp:
-            shares.append((clip_survival(path, rng, noise, Path(tmp)), path.stem))
-    shares.sort()
-    print("worst clips: " + ", ".join(f"{name} {share:.1%}" for share, name in shares[:8]))
-    values = np.array([s for s, _ in shares])
-    print(f"{len(values)} clips: visible joints present after import and cleaning: mean "
-          f"{values.mean():.2%}, median {np.median(values):.2%}, worst {values.min():.1%}; "
-          f"clips under 98 %: {(values < 0.98).sum()}")
+            counts[path.stem] = clip_survival(path, rng, noise, Path(tmp))
+    share = {name: c[3] / max(c[0], 1) for name, c in counts.items()}
+    worst = sorted(share, key=share.get)[:8]
+    print("worst clips (visible joints present after cleaning): "
+          + ", ".join(f"{name} {share[name]:.1%}" for name in worst))
+    total = np.sum(list(counts.values()), axis=0)
+    values = np.array(list(share.values()))
+    print(f"{len(counts)} clips, {total[0]} labelled-visible joints ({noise}):")
+    print(f"  reported by the noisy detector  {total[1] / total[0]:.2%}")
+    print(f"  present after import            {total[2] / total[0]:.2%}")
+    print(f"  present after cleaning          {total[3] / total[0]:.2%}   (goal >= 98 %); "
+          f"per clip: median {np.median(values):.2%}, worst {values.min():.1%}")
+    print(f"  of those reported, kept         {total[4] / total[1]:.2%}")
 
 
 if __name__ == "__main__":

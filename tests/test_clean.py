@@ -259,3 +259,21 @@ def test_filled_points_are_not_extrapolated_from_one_side():
     xy[15:20, 0, 0] = np.linspace(xy[14, 0, 0], xy[20, 0, 0], 7)[1:-1]
     out = smooth(xy, weight, np.ones((40, 1), bool), "gaussian", sigma=1.0)
     np.testing.assert_allclose(out[16:19, 0, 0], xy[16:19, 0, 0])  # interior of the gap: kept
+
+
+@pytest.mark.parametrize("method", ["gaussian", "savgol"])
+def test_long_videos_are_filtered_in_slices_with_the_same_result(monkeypatch, method):
+    """The windowed filters run on time slices (bounded memory): slicing changes nothing."""
+    import pose_animate.clean.filters as filters
+
+    rng = np.random.default_rng(3)
+    seq = moving_person(300, seed=3)
+    seq[..., :2] += rng.normal(0, 3, seq[..., :2].shape)
+    seq[rng.random(seq.shape[:2]) < 0.05, 2] = 0.0  # dropped points: gaps to fill
+    seq[100:104, J["RWrist"], :2] += 300  # outliers near a slice boundary
+    options = dict(filters={group: {"method": method} for group in ("body", "face", "hands")})
+    whole, whole_counts = clean_sequence(seq, **options)
+    monkeypatch.setattr(filters, "CHUNK", 37)
+    sliced, sliced_counts = clean_sequence(seq, **options)
+    np.testing.assert_array_equal(sliced, whole)
+    assert sliced_counts == whole_counts and whole_counts["outliers"] >= 4

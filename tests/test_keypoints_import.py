@@ -197,6 +197,20 @@ def test_alphapose_for_another_frame_count_is_a_clear_error(tmp_path):
     assert not (tmp_path / "raw").exists()
 
 
+def test_alphapose_for_a_shorter_video_is_an_error_unless_accepted(tmp_path):
+    entries = [alphapose_entry(f"{t}.jpg", 100 + 10 * t, 200) for t in range(20)]
+    path = write_alphapose(tmp_path / "alphapose-results.json", entries)
+    with pytest.raises(PoseAnimateError) as err:
+        import_alphapose_file(path, tmp_path / "raw", 40, (1024, 1024))
+    assert "results end at frame 19, but the video has 40 frames" in str(err.value)
+    assert "keypoints.accept_short_alphapose" in str(err.value) and str(path) in str(err.value)
+    assert not (tmp_path / "raw").exists()
+    record = import_alphapose_file(path, tmp_path / "raw", 40, (1024, 1024), accept_short=True)
+    assert record["frames_with_person"] == 20
+    assert read_openpose(tmp_path / "raw" / keypoints_name(39)) == []
+    assert settings("keypoints")["accept_short_alphapose"] is False
+
+
 @pytest.mark.parametrize("content, problem", [
     ("[{", "not a readable AlphaPose"),
     (json.dumps({"people": []}), "JSON list"),
@@ -233,3 +247,41 @@ def test_stage_imports_through_the_frames_record(tmp_path):
             assert people == []
         else:
             assert people[0][J["Nose"], 0] == pytest.approx((100 + 10 * s - 50 + 0.5) * 0.5 - 0.5)
+
+
+def test_hand_labelled_real_motion_survives_import_and_cleaning(realdata, tmp_path):
+    """Penn Action clips (partial visibility) with detector noise and spurious joints, through
+    the OpenPose import and the clean stage: at least 98 % of the visible joints stay."""
+    from dataclasses import replace
+
+    from scipy.io import loadmat
+
+    from pose_animate.clean.motion_data import read_penn_action
+    from pose_animate.clean.motion_net import PENN_JOINTS
+    from pose_animate.clean.noise import NoiseModel, apply_noise
+    from pose_animate.clean.stage import clean_keypoints
+    from pose_animate.core.body import N_POINTS
+    from pose_animate.core.formats import read_openpose_folder, write_openpose
+
+    rng = np.random.default_rng(0)
+    noise = replace(NoiseModel(), drop_rate=0.0, outlier_rate=0.004)
+    kept = visible_total = 0
+    for path in sorted((realdata / "keypoint_sequences" / "penn_action_train").glob("*.mat"))[:24]:
+        labels = read_penn_action(path)
+        n = len(labels)
+        noisy = apply_noise(labels, rng, noise, joints=PENN_JOINTS)
+        work = tmp_path / path.stem
+        (work / "op").mkdir(parents=True)
+        for t in range(n):
+            person = np.zeros((N_POINTS, 3), np.float32)
+            person[PENN_JOINTS] = noisy[t]
+            write_openpose(work / "op" / f"{path.stem}_{t:012d}_keypoints.json",
+                           [person] if person[:, 2].any() else [])
+        height, width = (int(v) for v in loadmat(path)["dimensions"].ravel()[:2])
+        import_openpose_folder(work / "op", work / "raw", n, (width, height))
+        clean_keypoints(work / "raw", work / "clean", settings("clean"))
+        present = read_openpose_folder(work / "clean", n)[:, PENN_JOINTS, 2] > 0
+        visible = labels[..., 2] > 0
+        kept += (present & visible).sum()
+        visible_total += visible.sum()
+    assert kept / visible_total >= 0.98, kept / visible_total

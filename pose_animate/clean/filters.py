@@ -108,12 +108,13 @@ def _runs(mask_1d: np.ndarray):
 # ---- swaps -----------------------------------------------------------------------------
 
 def repair_swaps(seq: np.ndarray, valid: np.ndarray, min_gain: float = 0.5,
-                 min_jump: float = 0.05) -> tuple[np.ndarray, np.ndarray, int]:
+                 min_jump: float = 0.05, max_age: int = 2) -> tuple[np.ndarray, np.ndarray, int]:
     """Undo left/right swaps of whole chains (arms, legs, eyes/ears).
 
-    Each frame is compared with the last seen position of every joint: a chain is swapped when
-    swapping it reduces its distance to that reference to less than `min_gain` times and by more
-    than `min_jump` x body size. Swaps are tracked as a state, and the state held by most frames
+    Each frame is compared with the last seen position of every joint, seen at most `max_age`
+    frames before (an older one has moved on): a chain is swapped when swapping it reduces its
+    distance to that reference to less than `min_gain` times and by more than `min_jump` x
+    body size. Swaps are tracked as a state, and the state held by most frames
     is taken as the detector's correct labelling (so a swapped first frame is not propagated).
     The hands (face keypoints are symmetric in name only) follow the arms' swap.
     Returns the repaired sequence, its validity mask, and the number of chain-frames swapped.
@@ -126,23 +127,28 @@ def repair_swaps(seq: np.ndarray, valid: np.ndarray, min_gain: float = 0.5,
         joints = np.array(right + left)
         mirror = np.array(left + right)
         ref = np.full((len(joints), 2), np.nan)
+        seen_at = np.full(len(joints), -n_frames - max_age - 1)
         state = False
         for t in range(n_frames):
             xy = seq[t, joints, :2]
             ok = valid[t, joints]
             if state:
                 xy, ok = seq[t, mirror, :2], valid[t, mirror]
-            both = ok & np.isfinite(ref[:, 0])
-            both_sw = ok[np.r_[len(right):len(joints), 0:len(right)]] & np.isfinite(ref[:, 0])
-            if both.sum() >= 2 and both_sw.sum() >= 2:
+            # Both labellings are scored on the same joints: those seen on both sides (with
+            # one side out of view, a swap cannot be told from motion, and scoring different
+            # joints swapped side views wrongly).
+            swapped = np.r_[len(right):len(joints), 0:len(right)]
+            both = ok & ok[swapped] & (t - seen_at <= max_age)
+            if both.sum() >= 2:
                 keep = np.linalg.norm(xy - ref, axis=1)[both].mean()
-                sw_xy = xy[np.r_[len(right):len(joints), 0:len(right)]]
-                swap = np.linalg.norm(sw_xy - ref, axis=1)[both_sw].mean()
+                sw_xy = xy[swapped]
+                swap = np.linalg.norm(sw_xy - ref, axis=1)[both].mean()
                 if swap < min_gain * keep and keep - swap > min_jump * scale:
                     state = not state
-                    xy, ok = sw_xy, ok[np.r_[len(right):len(joints), 0:len(right)]]
+                    xy, ok = sw_xy, ok[swapped]
             flips[name][t] = state
             ref[ok] = xy[ok]
+            seen_at[ok] = t
         if flips[name].mean() > 0.5:
             flips[name] = ~flips[name]
     count = 0
@@ -166,8 +172,32 @@ def repair_swaps(seq: np.ndarray, valid: np.ndarray, min_gain: float = 0.5,
 
 # ---- outliers --------------------------------------------------------------------------
 
+# Frames per slice of the windowed filters: their temporaries (about 40 KB a frame for the
+# 137 points) stay bounded on long videos, and the results are the same as in one piece.
+CHUNK = 512
+
+
+def by_chunks(fn, arrays, halo: int, chunk: int | None = None) -> np.ndarray:
+    """`fn(*arrays)` (each (T, ...), the result (T, ...)) computed on time slices with `halo`
+    frames of context either side: for filters whose output at t depends only on inputs within
+    `halo` frames of t, identical to one call, with bounded temporaries."""
+    chunk = chunk or CHUNK
+    n = len(arrays[0])
+    if n <= chunk + 2 * halo:
+        return fn(*arrays)
+    parts = []
+    for start in range(0, n, chunk):
+        lo, hi = max(0, start - halo), min(n, start + chunk + halo)
+        parts.append(fn(*(a[lo:hi] for a in arrays))[start - lo:start - lo + chunk])
+    return np.concatenate(parts)
+
+
 def running_median(xy: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
     """Median over a centred window of the valid values (nan where none), (T, P, 2)."""
+    return by_chunks(lambda x, v: _running_median(x, v, window), [xy, valid], window // 2)
+
+
+def _running_median(xy: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
     half = window // 2
     vals = np.where(valid[..., None], xy, np.nan)
     padded = np.pad(vals, ((half, half), (0, 0), (0, 0)), constant_values=np.nan)
@@ -189,8 +219,8 @@ class _quiet_nan:
 
 
 def reject_outliers(seq: np.ndarray, valid: np.ndarray, window: int = 7,
-                    threshold: float = 6.0, min_jump: float = 0.08,
-                    max_bone_ratio: float = 1.6) -> tuple[np.ndarray, int]:
+                    threshold: float = 6.0, min_jump: float = 0.12,
+                    max_bone_ratio: float = 2.0) -> tuple[np.ndarray, int]:
     """Mark implausible points missing; returns the new validity mask and how many were rejected.
 
     - Jumps: a point farther from its joint's running median than `threshold` robust sigmas of
@@ -351,6 +381,11 @@ def smooth(xy: np.ndarray, weight: np.ndarray, present: np.ndarray, method: str,
         kernel, order = gaussian_kernel(sigma), 1
     else:
         raise ValueError(f"unknown filter {method!r}")
+    return by_chunks(lambda x, w, p: _smooth_window(x, w, p, kernel, order),
+                     [xy, weight, present], len(kernel) // 2)
+
+
+def _smooth_window(xy, weight, present, kernel, order) -> np.ndarray:
     w = np.broadcast_to(weight[..., None], xy.shape)
     est, support = local_polynomial(xy.astype(np.float64), w.astype(np.float64), kernel, order)
     keep = (support > 1e-6 * kernel.max()) & np.isfinite(est)

@@ -34,8 +34,11 @@ def _frame_number(image_id, path) -> int:
     return int(digits[-1])
 
 
-def read_alphapose(path, n_source_frames: int) -> list[list[np.ndarray]]:
-    """People of each source frame, each mapped to (137, 3) in source pixels."""
+def read_alphapose(path, n_source_frames: int, accept_short: bool = False
+                   ) -> list[list[np.ndarray]]:
+    """People of each source frame, each mapped to (137, 3) in source pixels. Results that end
+    before the last tenth of the video are an error (most likely a file for a shorter video)
+    unless `accept_short`."""
     path = Path(path)
     try:
         entries = json.loads(path.read_text())
@@ -75,9 +78,17 @@ def read_alphapose(path, n_source_frames: int) -> list[list[np.ndarray]]:
         raise PoseAnimateError(
             f"results reach frame {max(numbers)}, but the video has {n_source_frames} frames "
             f"(0..{n_source_frames - 1}): the file is for another video.", path=path, fix=_FIX)
-    if numbers and max(numbers) < 0.9 * (n_source_frames - 1):
-        log.warning("AlphaPose results end at frame %d of %d: a file for a shorter video, or "
-                    "nobody in the last frames?", max(numbers), n_source_frames)
+    last = max(numbers, default=-1)
+    if last < 0.9 * (n_source_frames - 1):
+        if not accept_short:
+            raise PoseAnimateError(
+                f"results end at frame {last}, but the video has {n_source_frames} frames: "
+                f"the last {n_source_frames - 1 - last} would have nobody. The file is most "
+                f"likely for a shorter video.", path=path,
+                fix=_FIX[:-1] + ", or set keypoints.accept_short_alphapose: true if nobody is "
+                                "in those frames.")
+        log.warning("AlphaPose results end at frame %d of %d: the last frames get nobody "
+                    "(keypoints.accept_short_alphapose).", last, n_source_frames)
     frames = [[] for _ in range(n_source_frames)]
     for t, person in people:
         frames[t].append(person)
@@ -85,10 +96,11 @@ def read_alphapose(path, n_source_frames: int) -> list[list[np.ndarray]]:
 
 
 def import_alphapose_file(path, out_dir, n_source_frames: int, frame_size, to_frame=None,
-                          source_frames: list[int] | None = None) -> dict:
+                          source_frames: list[int] | None = None,
+                          accept_short: bool = False) -> dict:
     """Import, map to frame pixels, follow the subject, write `out_dir`; return the record."""
     started = time.perf_counter()
-    frames = read_alphapose(path, n_source_frames)
+    frames = read_alphapose(path, n_source_frames, accept_short)
     if source_frames is not None:
         frames = [frames[s] for s in source_frames]
     return write_imported(out_dir, frames, "import alphapose", frame_size, to_frame, started,

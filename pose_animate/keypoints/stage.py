@@ -21,12 +21,15 @@ def find_keypoints(frames_dir, frames_record, out_dir, settings: dict, *, source
     `frames_record` is the frames stage's record file (frames.json; read only to import);
     `settings` is the config's `keypoints` section."""
     if source:
-        return import_keypoints(source, frames_dir, read_json(frames_record), out_dir)
+        return import_keypoints(source, frames_dir, read_json(frames_record), out_dir,
+                                accept_short=settings["accept_short_alphapose"])
     return detect_folder(frames_dir, out_dir, settings)
 
 
-def import_keypoints(source, frames_dir, frames_record: dict, out_dir) -> dict:
-    """Import through the frames stage's frame selection, crop and resize (its record)."""
+def import_keypoints(source, frames_dir, frames_record: dict, out_dir, *,
+                     accept_short: bool = False) -> dict:
+    """Import through the frames stage's frame selection, crop and resize (its record);
+    `accept_short`: see keypoints.accept_short_alphapose."""
     frames = list_frames(frames_dir)
     source_frames = [int(s) for s in frame_source_indices(frames_record)]
     if len(source_frames) != len(frames):
@@ -41,4 +44,4 @@ def import_keypoints(source, frames_dir, frames_record: dict, out_dir) -> dict:
                 source_frames=source_frames)
     if Path(source).is_dir():
         return import_openpose_folder(source, out_dir, **args)
-    return import_alphapose_file(source, out_dir, **args)
+    return import_alphapose_file(source, out_dir, **args, accept_short=accept_short)

@@ -2,8 +2,9 @@
 
 A track remembers the subject's body joints, their velocity and the body's scale. A detected
 person is the same person when the joints seen both in it and in the track moved, by their
-median, less than `max_jump` body heights from where the track predicts them, and the body's
-scale changed by less than `max_scale`. Both are robust statistics on purpose: the box around
+median, less than `max_jump` body heights from where the track predicts them (with fewer than
+`min_points` joints in common: when the centres are that close and the body's scale changed by
+less than `max_scale`). Both are robust statistics on purpose: the box around
 all points (what a track compared before) grows when a detector adds one spurious joint far
 from the body, and shrinks or shifts when the set of visible joints changes (legs occluded, a
 sit-up, a speaker seen from the waist up), so the track lost real people. The body's scale is
@@ -120,12 +121,15 @@ class Track:
         shared = seen & self.known
         predicted = self._predicted_points()
         xy = np.asarray(person)[BODY, :2].astype(np.float64)
+        scale = self.scale or keypoint_box(person).size
         if shared.sum() >= self.min_points:
             offset = float(np.median(np.linalg.norm(xy[shared] - predicted[shared], axis=1)))
-        else:
-            offset = float(np.linalg.norm(np.median(xy[seen], axis=0)
-                                          - np.median(predicted[self.known], axis=0)))
-        scale = self.scale or keypoint_box(person).size
+            return offset / scale
+        # Too few joints in common: only the centres compare, and a scale jump tells another
+        # person. (With joints in common the scale is not gated: bending, a sit-up or a turn
+        # towards the camera foreshortens most bones at once.)
+        offset = float(np.linalg.norm(np.median(xy[seen], axis=0)
+                                      - np.median(predicted[self.known], axis=0)))
         new_scale = body_scale(person)
         if self.scale and new_scale and not 1 / self.max_scale <= new_scale / self.scale \
                 <= self.max_scale:
