@@ -18,6 +18,7 @@ the body's surface (d2g) add `surface`: their predicted IUV against the dataset'
 (densepose.metrics.iuv_agreement: part accuracy, U/V error, foreground IoU).
 """
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,43 +81,57 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
     heldout = list(range(n_train, data.n))
     penalty = 0.25 * float(np.hypot(*data.frame_hw))
     train_poses = data.keypoints[:n_train]
-    outputs = {"model": [], "nearest_neighbour": []}
+    flows = BackwardFlows(dataset_dir, valid_dir, data.map_hw)
+    names = ("model", "nearest_neighbour")
+    # One pass, holding only the previous frame of each stream (the warping error) and the
+    # frames shown: memory stays flat in the number of held-out frames.
+    rows = {name: [] for name in names}
+    warps = {name: [] for name in (*names, "real")}
+    previous, shown_at, shown = {}, set(evenly_spaced(len(heldout), n_shown)), []
     novelty, surface = [], []
     predicts_surface = hasattr(animator, "iuv") and data.iuv(heldout[0]) is not None
-    animator.reset()
-    for t in progress(heldout, total=len(heldout), desc="held-out frames"):
-        if data.keypoints[t, BODY, 2].max() <= MIN_CONF:
-            raise PoseAnimateError(f"held-out frame {t} has no keypoints.",
-                                   path=dataset_dir / "openpose_json",
-                                   fix="rerun the clean stage (it fills gaps), or check the video.")
-        outputs["model"].append(animator.frame(Driving(data.keypoints[t], data.iuv(t))))
-        if predicts_surface:
-            truth = data.iuv(t)
-            surface.append(iuv_agreement(animator.iuv(), (np.rint(truth[0] * 24), *truth[1:])))
-        nearest = nearest_neighbour(train_poses, data.keypoints[t], penalty)
-        outputs["nearest_neighbour"].append(data.image_bgr(nearest))
-        novelty.append(pose_distance(train_poses[nearest], data.keypoints[t], penalty)
-                       / body_height_px(data.keypoints[t]))
-    real = [data.image_bgr(t) for t in heldout]
-    flows = _backward_flows(dataset_dir, valid_dir, heldout, data.map_hw)
-
     h, w = data.frame_hw
-    summaries = {}
-    for name, images in outputs.items():
-        rows = []
-        with keypoint_detector(keypoints_settings) as detector:
-            for t, img in zip(heldout, images):
-                row = image_metrics(img, data.image_bgr(t), data.mask(t))
-                big = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
-                found = detector.detect(big)
+    animator.reset()
+    with contextlib.ExitStack() as stack:
+        # A detector per stream: mediapipe's tracking mode follows one video at a time.
+        detectors = {name: stack.enter_context(keypoint_detector(keypoints_settings))
+                     for name in names}
+        for i, t in enumerate(progress(heldout, total=len(heldout), desc="held-out frames")):
+            if data.keypoints[t, BODY, 2].max() <= MIN_CONF:
+                raise PoseAnimateError(
+                    f"held-out frame {t} has no keypoints.", path=dataset_dir / "openpose_json",
+                    fix="rerun the clean stage (it fills gaps), or check the video.")
+            images = {"model": animator.frame(Driving(data.keypoints[t], data.iuv(t)))}
+            if predicts_surface:
+                truth = data.iuv(t)
+                surface.append(iuv_agreement(animator.iuv(),
+                                             (np.rint(truth[0] * 24), *truth[1:])))
+            nearest = nearest_neighbour(train_poses, data.keypoints[t], penalty)
+            images["nearest_neighbour"] = data.image_bgr(nearest)
+            images["real"] = data.image_bgr(t)
+            novelty.append(pose_distance(train_poses[nearest], data.keypoints[t], penalty)
+                           / body_height_px(data.keypoints[t]))
+            for name in names:
+                row = image_metrics(images[name], images["real"], data.mask(t))
+                big = cv2.resize(images[name], (w, h), interpolation=cv2.INTER_CUBIC)
+                found = detectors[name].detect(big)
                 row["keypoint_px"], row["keypoint_body_fraction"] = keypoint_error(
                     found, data.keypoints[t])
                 row["detected_fraction"] = float(found is not None)
-                rows.append(row)
-        rows += _warping_rows(images, flows)
-        summaries[name] = summary(rows)
+                rows[name].append(row)
+            flow = flows.into(t - 1) if i > 0 else None
+            for name, img in images.items():
+                if flow is not None:
+                    warps[name].append({"warping_error": warping_error(previous[name], img,
+                                                                       *flow)})
+                previous[name] = img
+            if i in shown_at:
+                shown.append({"frame": t, "real": images["real"],
+                              "nearest_neighbour": images["nearest_neighbour"],
+                              "model": images["model"]})
+    summaries = {name: summary(rows[name] + warps[name]) for name in names}
     model, baselines = summaries.pop("model"), summaries
-    real_warp = summary(_warping_rows(real, flows))["warping_error"]
+    real_warp = summary(warps["real"])["warping_error"]
     record = {
         "family": state["family"], "name": state["name"], "scope": "subject",
         "model_file": str(model_path), "size": list(data.map_hw),
@@ -141,31 +156,23 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
              heldout[-1], model["ssim"], model["psnr"], model["keypoint_px"],
              model["warping_error"], b["ssim"], b["psnr"], b["keypoint_px"],
              b["warping_error"], real_warp)
-    shown = [{"frame": heldout[i], "real": real[i],
-              **{name: images[i] for name, images in
-                 (("nearest_neighbour", outputs["nearest_neighbour"]),
-                  ("model", outputs["model"]))}}
-             for i in evenly_spaced(len(heldout), n_shown)]
     return Evaluation(record, shown)
 
 
-def _backward_flows(dataset_dir: Path, valid_dir, frames: list[int], map_hw) -> list:
-    """Per consecutive pair (t, t+1) of `frames`: (flow t+1 -> t at the model's size, valid
-    mask), or an empty list when the dataset has no backward flow."""
-    folder = dataset_dir / "flow_inv"
-    if not folder.is_dir():
-        return []
-    h, w = map_hw
-    flows = []
-    for t in frames[:-1]:
+class BackwardFlows:
+    """The real video's backward flow t+1 -> t at the model's size, with the flow stage's
+    validity mask (every pixel without `valid_dir`); None where the dataset has no flow."""
+
+    def __init__(self, dataset_dir: Path, valid_dir, map_hw):
+        self.folder, self.valid_dir, self.map_hw = dataset_dir / "flow_inv", valid_dir, map_hw
+
+    def into(self, t: int):
+        """(flow, valid) of the pair (t, t+1), or None."""
+        if not self.folder.is_dir():
+            return None
+        h, w = self.map_hw
         valid = np.ones((h, w), bool)
-        if valid_dir is not None:
-            mask = read_image(Path(valid_dir) / "bwd" / frame_name(t), cv2.IMREAD_GRAYSCALE)
+        if self.valid_dir is not None:
+            mask = read_image(Path(self.valid_dir) / "bwd" / frame_name(t), cv2.IMREAD_GRAYSCALE)
             valid = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST) >= 128
-        flows.append((resize_flow(read_flo(folder / frame_name(t, ".flo")), map_hw), valid))
-    return flows
-
-
-def _warping_rows(images: list[np.ndarray], flows: list) -> list[dict]:
-    return [{"warping_error": warping_error(a, b, flow, valid)}
-            for (a, b), (flow, valid) in zip(zip(images, images[1:]), flows)]
+        return resize_flow(read_flo(self.folder / frame_name(t, ".flo")), self.map_hw), valid
