@@ -38,6 +38,10 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 
 
+# The environment of every job with --sdm apptainer (config `container`; see the Dockerfile).
+container: config["container"]
+
+
 wildcard_constraints:
     subject=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     name=r"[A-Za-z0-9][A-Za-z0-9_.-]*",

@@ -16,4 +16,5 @@ import os
 # 1013 ms with two busy processes beside it).
 os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
-__version__ = "0.1.0"
+# The version, in this one place (pyproject.toml reads it; CHANGELOG.md says what changed).
+__version__ = "0.2.0"

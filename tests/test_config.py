@@ -1,3 +1,4 @@
+import json
 import re
 import subprocess
 import sys
@@ -164,3 +165,13 @@ def test_a_demo_figure_named_like_a_path_is_refused(name):
     with pytest.raises(PoseAnimateError, match=f"'{re.escape(name)}' in demo.figures is not a "
                                                "safe name.*Fix: use letters"):
         validate_config({"demo": {"figures": {name: {"seed": 1}}}})
+
+
+def test_validated_sections_have_one_key_order_whatever_the_file_wrote():
+    a = validate_config({"subjects": "s.tsv", "frames": {"size": 96, "crop": "person"},
+                         "demo": {"figures": {"x": {"seed": 1, "fps": 12}}}})
+    b = validate_config({"demo": {"figures": {"x": {"fps": 12, "seed": 1}}},
+                         "frames": {"crop": "person", "size": 96}, "subjects": "s.tsv"})
+    for section in ("frames", "demo", "keypoints"):
+        assert json.dumps(a[section]) == json.dumps(b[section])  # params compare in order
+    assert list(a["frames"]) == sorted(a["frames"])

@@ -23,3 +23,19 @@ def test_profile_plans_the_demo(tmp_path, profile):
         # light stages are batched into group jobs; GPU rules ask SLURM for a GPU
         assert "group job appearance" in out.lower()
         assert "gpu=1, cpus_per_gpu=8" in out  # the train rule's SLURM request
+
+
+def test_kubernetes_profile_plans_the_demo_on_remote_storage(tmp_path):
+    """The Kubernetes executor loads and plans every job on default storage (local storage
+    stands in for the profile's S3 here: no cluster, no bucket), GPU rules asking for GPUs."""
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+                          "--profile", str(REPO / "profiles" / "kubernetes"), "-n",
+                          "--default-storage-provider", "fs",
+                          "--default-storage-prefix", str(tmp_path / "store")],
+                         cwd=tmp_path, capture_output=True, text=True)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-3000:]
+    assert "rule train:" in out and "(in storage)" in out
+    train = out[out.index("rule train:"):].split("\n\n")[0]
+    assert "gpu=1" in train and "machine_type=gpu" in train

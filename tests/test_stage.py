@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from snakemake.iocontainers import Namedlist
 
+from pose_animate import __version__
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import read_image, read_json
 from pose_animate.core.runlog import log
@@ -21,7 +22,7 @@ def fake_job(tmp_path, wildcards, cfg=None, rule="masks", gpu=0):
                                    "plot": str(tmp_path / "out" / "plot.png")}),
         params=Namedlist(fromdict={"cfg": cfg or {}}), wildcards=Namedlist(fromdict=wildcards),
         log=Namedlist([str(tmp_path / "logs" / "job.log")]), threads=1, rule=rule,
-        resources=Namedlist(fromdict={"gpu": gpu}))
+        resources=Namedlist(fromdict={"gpu": gpu}), config={"subjects": "x.tsv"})
 
 
 def test_settings_are_validated_with_defaults_and_outputs_written(tmp_path):
@@ -32,7 +33,10 @@ def test_settings_are_validated_with_defaults_and_outputs_written(tmp_path):
         log.info("hello from the job")
         job.save({"frames": 3}, sheet=np.zeros((8, 12, 3), np.uint8),
                  plot=np.full((4, 4, 3), 7, np.uint8))
-    assert read_json(tmp_path / "out" / "record.json") == {"frames": 3}
+    saved = read_json(tmp_path / "out" / "record.json")
+    assert saved["frames"] == 3
+    assert saved["pose_animate"]["version"] == __version__  # what made the record
+    assert len(saved["pose_animate"]["config_digest"]) == 12
     assert read_image(tmp_path / "out" / "sheet.jpg").shape == (8, 12, 3)
     assert (read_image(tmp_path / "out" / "plot.png") == 7).all()  # PNG: lossless
     text = (tmp_path / "logs" / "job.log").read_text()

@@ -4,6 +4,7 @@ own jobs; a changed stage setting reruns that stage and what depends on it, noth
 """
 
 import json
+import shutil
 import re
 import subprocess
 import sys
@@ -16,28 +17,14 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
-CONFIG = {
-    "subjects": "subjects.tsv",
-    "demo": {"figures": {
-        "demo_target": {"seed": 1, "n_frames": 20, "size": 128, "fps": 12, "style": "groove"},
-        "demo_driving": {"seed": 2, "n_frames": 12, "size": 128, "fps": 12, "style": "wave",
-                         "scale": 0.85},
-    }},
-    "frames": {"crop": "person", "size": 96},
-    "keypoints": {"face_hands": False, "qa_frames": 4},
-    "models": [{"family": "edn", "subject": "demo_target"}],
-    "families": {"edn": {"preset": "tiny", "size": 64, "steps": 4, "batch_size": 2,
-                         "checkpoint_every": 2, "log_every": 1, "workers": 0}},
-    "renders": [{"family": "edn", "target": "demo_target", "driving": "demo_driving"}],
-}
-SHEET = ("subject\tvideo\n"
-         "demo_target\tresults/demo/demo_target/video.mp4\n"
-         "demo_driving\tresults/demo/demo_driving/video.mp4\n")
+TEST = REPO / ".test"  # the configs users run as they are: snakemake --directory .test
+CONFIG = yaml.safe_load((TEST / "config" / "config.yaml").read_text())
+SHEET = (TEST / "config" / "subjects.tsv").read_text()
 
 
 def snakemake(workdir, *args, check=True):
     run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
-                          str(REPO / "Snakefile"), "--configfile", "config.yaml", *args],
+                          str(REPO / "Snakefile"), *args],
                          cwd=workdir, capture_output=True, text=True)
     if check and run.returncode != 0:
         pytest.fail(f"snakemake {' '.join(args)} failed:\n{run.stderr[-4000:]}")
@@ -58,8 +45,7 @@ def planned_jobs(output: str) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("workflow")
-    (work / "config.yaml").write_text(yaml.safe_dump(CONFIG))
-    (work / "subjects.tsv").write_text(SHEET)
+    shutil.copytree(TEST / "config", work / "config")
     snakemake(work, "--cores", "2")
     return work
 
@@ -110,7 +96,7 @@ def test_a_finished_run_run_again_does_nothing(demo_run):
 
 def test_a_new_subject_runs_only_its_own_jobs(demo_run):
     frames = demo_run / "results" / "demo" / "demo_driving" / "truth" / "frames"
-    sheet = demo_run / "subjects.tsv"
+    sheet = demo_run / "config" / "subjects.tsv"
     sheet.write_text(SHEET + f"newcomer\t{frames}\n")
     try:
         jobs = planned_jobs(snakemake(demo_run, "-n").stdout)
@@ -122,7 +108,7 @@ def test_a_new_subject_runs_only_its_own_jobs(demo_run):
 
 
 def test_a_changed_stage_setting_reruns_that_stage_and_downstream_only(demo_run):
-    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config = yaml.safe_load((demo_run / "config" / "config.yaml").read_text())
     config["flow"] = {"method": "farneback"}
     (demo_run / "changed.yaml").write_text(yaml.safe_dump(config))
     run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
@@ -144,7 +130,7 @@ def test_report_collects_the_qa_pictures(demo_run):
 
 
 def test_d2g_with_a_pretrained_transg_plans_the_pretraining_first(demo_run):
-    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config = yaml.safe_load((demo_run / "config" / "config.yaml").read_text())
     config["datasets"] = {"pair": {"train": ["demo_target", "demo_driving"]}}
     config["models"].append({"family": "d2g", "subject": "demo_target"})
     config["families"]["d2g"] = {"steps": 2, "transg_pretrain": {"dataset": "pair", "steps": 2}}
@@ -156,3 +142,26 @@ def test_d2g_with_a_pretrained_transg_plans_the_pretraining_first(demo_run):
     assert ("pretrain_transg", "dataset=pair") in jobs, run.stdout[-3000:] + run.stderr[-2000:]
     assert ("train", "name=demo_target, family=d2g") in jobs
     assert not [rule for rule, wildcards in jobs if "edn" in wildcards]  # edn is up to date
+
+
+def test_the_d2g_test_config_trains_evaluates_and_renders_d2g_beside_edn(demo_run):
+    snakemake(demo_run, "--cores", "2", "--configfile", "config/d2g.yaml")
+    record = json.loads((demo_run / "results" / "eval" / "d2g" / "demo_target.json").read_text())
+    assert record["family"] == "d2g" and "surface" in record
+    assert record["pose_animate"]["version"]  # what made the result
+    render = demo_run / "results" / "renders" / "d2g" / "demo_target__demo_driving"
+    assert (render / "video.mp4").stat().st_size > 0 and len(list((render / "iuv").glob("*.png")))
+
+
+def test_the_import_test_config_builds_dataset_folders_from_imported_keypoints(tmp_path):
+    """.test/config/import.yaml as users run it: its inputs generated, then the workflow."""
+    work = tmp_path / "import"
+    shutil.copytree(TEST, work, ignore=shutil.ignore_patterns("results", "logs", "inputs",
+                                                             ".snakemake", "benchmarks"))
+    subprocess.run([sys.executable, str(work / "make_import_inputs.py"), str(work)], check=True)
+    snakemake(work, "--cores", "2", "--configfile", "config/import.yaml")
+    for subject, backend in (("walker", "import openpose"), ("dancer", "import alphapose")):
+        meta = json.loads((work / "results" / "subjects" / subject / "meta.json").read_text())
+        assert meta["keypoints"]["backend"] == backend
+        assert meta["keypoints"]["frames_with_person"] == 16, subject
+        assert len(list((work / "results" / "subjects" / subject / "flow").glob("*.flo"))) == 15

@@ -65,7 +65,19 @@ def validate_config(config: dict, source="config/config.yaml", schema_path=CONFI
         if command_line and top in command_line:
             source = f"--config {top}={command_line[top]!r}"
         raise PoseAnimateError(_explain(err, schema), path=source, fix=_fix(err, schema))
+    # Keys in one order whatever order the files wrote them in: Snakemake compares a rule's
+    # params with their order, so reordering a YAML file would rerun every stage.
+    for key in list(config):
+        config[key] = _sorted_keys(config.pop(key))
     return config
+
+
+def _sorted_keys(value):
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
 
 
 def check_yaml_syntax(path) -> None:

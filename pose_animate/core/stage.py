@@ -14,10 +14,13 @@ the QA functions) atomically.
 """
 
 import contextlib
+import hashlib
+import json
 
 import cv2
 import numpy as np
 
+from .. import __version__
 from .config import settings as validated
 from .devices import allocate_gpu
 from .errors import DISK_FULL, PoseAnimateError, disk_full_error
@@ -35,6 +38,9 @@ class StageJob:
         self.wildcards, self.threads = smk.wildcards, smk.threads
         self.subject, self.label = job_names(smk)
         self.settings = validated(section, smk.params.cfg) if section else {}
+        config = getattr(smk, "config", None) or {}
+        self.provenance = {"version": __version__, "config_digest": hashlib.sha1(
+            json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]}
 
     def optional(self, name: str):
         """The rule's optional input `name` (an input function giving [] or [path]): its path,
@@ -42,10 +48,17 @@ class StageJob:
         found = getattr(self.input, name, None)
         return found[0] if found else None
 
+    def stamp(self, record: dict) -> dict:
+        """Add to `record` (in place) what made it: the pose_animate version and the digest of
+        the whole configuration the job ran with (`pose_animate.config_digest`)."""
+        record["pose_animate"] = self.provenance
+        return record
+
     def save(self, record: dict | None = None, **pictures: np.ndarray) -> None:
-        """Write `record` to output.record and each picture to the output of its name."""
+        """Write `record` (stamped) to output.record and each picture to the output of its
+        name."""
         if record is not None:
-            write_json(self.output.record, record)
+            write_json(self.output.record, self.stamp(record))
         for name, picture in pictures.items():
             write_picture(getattr(self.output, name), picture)
 

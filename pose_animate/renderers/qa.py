@@ -60,6 +60,10 @@ def eval_table(record: dict):
     ax.set_title(f"{record['family']} {record['name']}: held out {where} ({held['frames']} "
                  f"frames; nearest training pose {held['nearest_pose_distance_body_fraction']}"
                  " body heights away)", fontsize=9)
+    made = record.get("pose_animate")
+    if made:
+        fig.text(0.01, 0.01, f"pose_animate {made['version']}, config {made['config_digest']}",
+                 fontsize=7, color="0.4")
     fig.tight_layout()
     return figure_image(fig, dpi=100)
 

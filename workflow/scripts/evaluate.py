@@ -6,5 +6,5 @@ with stage_job(snakemake, "evaluate") as job:
     evaluation = evaluate(job.input.model, job.params.folder, job.params.cache_dir,
                           job.params.keypoints_cfg, valid_dir=job.input.valid,
                           device=job.params.device, n_shown=job.settings["shown_frames"])
-    job.save(evaluation.record, table=eval_table(evaluation.record),
-             frames=eval_frames(evaluation.shown))
+    record = job.stamp(evaluation.record)  # the table shows what made it
+    job.save(record, table=eval_table(record), frames=eval_frames(evaluation.shown))
