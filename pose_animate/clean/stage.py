@@ -52,7 +52,7 @@ def clean_keypoints(raw_dir, out_dir, settings: dict, *, net_path=None) -> dict:
         "options": settings,
     }
     log.info("cleaned %d frames: %d outliers, %d swapped chain-frames, %d points filled; "
-             "body jitter %.2f -> %.2f px", record["frames"], counts["outliers"],
+             "body jitter %.2f -> %.2f px; %.1f s -> %s", record["frames"], counts["outliers"],
              counts["swapped_chain_frames"], counts["filled"], record["body_jitter_px_raw"],
-             record["body_jitter_px_cleaned"])
+             record["body_jitter_px_cleaned"], record["seconds"], out_dir)
     return record

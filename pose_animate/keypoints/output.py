@@ -80,7 +80,8 @@ class KeypointsWriter:
         `frames_with_two_or_more_people` counts the frames where `add` was told of two or more
         people; a backend that cannot count people passes it as None in `extra`."""
         n = self.n_frames
-        log.info("person found in %d of %d frames (%s)", self.with_person, n, backend)
+        log.info("person found in %d of %d frames (%s), %.1f s -> %s", self.with_person, n,
+                 backend, self.seconds, self.folder)
         if self.with_person < 0.95 * n:
             log.warning("nobody found in %d frames, first ones: %s", len(self.empty_frames),
                         self.empty_frames[:20])

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from pose_animate.core.formats import read_json
+from pose_animate.core.runlog import log
 from pose_animate.core.stage import stage_job
 
 with stage_job(snakemake) as job:
@@ -9,3 +10,5 @@ with stage_job(snakemake) as job:
     for record in job.input.records:
         meta[Path(record).stem] = read_json(record)
     job.save(meta)
+    log.info("meta.json: the records of %d stages -> %s", len(job.input.records),
+             job.output.record)
