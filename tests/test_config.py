@@ -80,6 +80,13 @@ def test_subject_sheet_comments_are_whole_lines_and_a_hash_can_name_a_file(tmp_p
                              "x\tgone.mp4\n"), base=tmp_path)
 
 
+def test_a_sheet_saved_by_excel_with_a_byte_order_mark_reads(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    path = tmp_path / "subjects.tsv"
+    path.write_bytes("subject\tvideo\r\nalice\ta.mp4\r\n".encode("utf-8-sig"))
+    assert list(load_subjects(path, base=tmp_path).index) == ["alice"]
+
+
 def test_a_missing_subject_sheet_says_how_to_point_at_one(tmp_path):
     with pytest.raises(PoseAnimateError) as err:
         load_subjects(tmp_path / "nope.tsv")

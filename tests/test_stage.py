@@ -82,9 +82,13 @@ def test_a_full_disk_is_named_as_such_with_the_subject(tmp_path):
     assert message.startswith(f"subject 'bob': {target}: the disk is full (")
     assert "MiB free" in message and "df -h" in message
     assert isinstance(caught.value.__cause__, OSError)  # the traceback in the log keeps it
-    with pytest.raises(PermissionError):  # other OS errors are not disguised
+    with pytest.raises(PoseAnimateError, match=f"subject 'bob': {target}: Permission denied "
+                                               r"\(errno 13\). Fix: check the permissions"):
         with stage_job(smk, "flow"):
             raise PermissionError(errno.EACCES, "Permission denied", str(target))
+    with pytest.raises(FileNotFoundError):  # other OS errors are not disguised (bugs)
+        with stage_job(smk, "flow"):
+            raise FileNotFoundError(errno.ENOENT, "No such file", str(target))
 
 
 def test_a_failed_script_prints_its_error_once_without_tracebacks(tmp_path):

@@ -172,7 +172,7 @@ def _read_sheet(path: Path) -> pd.DataFrame:
             fix="create it (one row per video: subject<TAB>video), or point the config's "
                 "'subjects:' at yours (e.g. --config subjects=my_subjects.tsv).")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: Excel's BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise PoseAnimateError(f"cannot read the subject sheet ({exc}).", path=path, fix=fix)
     rows = [(i, line.rstrip("\r").split("\t")) for i, line in enumerate(lines, start=1)

@@ -40,6 +40,7 @@ class PoseAnimateError(Exception):
 
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+NO_ACCESS = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def _nearest_existing(path) -> Path:
@@ -61,3 +62,12 @@ def disk_full_error(path) -> PoseAnimateError:
         f"of {disk}).", path=path,
         fix="free space there (df -h shows the disks), or run from a working directory on a "
             "larger disk; then rerun: nothing partial was kept.")
+
+
+def no_access_error(path, exc: OSError) -> PoseAnimateError:
+    """The error for a file or folder the job may not read or write (permissions, a read-only
+    file system)."""
+    return PoseAnimateError(
+        f"{exc.strerror or 'permission denied'} (errno {exc.errno}).", path=path,
+        fix="check the permissions of that file and its folder (ls -ld) and that the disk "
+            "is not mounted read-only, or run from a working directory of your own.")

@@ -23,7 +23,7 @@ import numpy as np
 from .. import __version__
 from .config import settings as validated
 from .devices import allocate_gpu
-from .errors import DISK_FULL, PoseAnimateError, disk_full_error
+from .errors import DISK_FULL, NO_ACCESS, PoseAnimateError, disk_full_error, no_access_error
 from .formats import write_image, write_json
 from .runlog import to_log
 
@@ -83,12 +83,14 @@ def stage_job(smk, section: str | None = None):
             subject, label = job_names(smk)
             exc.name_job(subject=subject, job=None if subject else label)
             raise
-        except OSError as exc:  # a full disk is not the input's fault: say so, and where
-            if exc.errno not in DISK_FULL:
+        except OSError as exc:  # a full disk or a locked folder: say so, and where
+            if exc.errno not in DISK_FULL | NO_ACCESS:
                 raise
             subject, label = job_names(smk)
-            raise disk_full_error(exc.filename or ".").name_job(
-                subject=subject, job=None if subject else label) from exc
+            where = exc.filename or "."
+            error = disk_full_error(where) if exc.errno in DISK_FULL else \
+                no_access_error(where, exc)
+            raise error.name_job(subject=subject, job=None if subject else label) from exc
 
 
 def job_names(smk) -> tuple[str | None, str]:
