@@ -87,6 +87,13 @@ def test_a_sheet_saved_by_excel_with_a_byte_order_mark_reads(tmp_path):
     assert list(load_subjects(path, base=tmp_path).index) == ["alice"]
 
 
+def test_a_video_path_under_the_home_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    sheet = load_subjects(_sheet(tmp_path, "subject\tvideo\nalice\t~/a.mp4\n"))
+    assert sheet.loc["alice", "video"] == str(tmp_path / "a.mp4")
+
+
 def test_a_missing_subject_sheet_says_how_to_point_at_one(tmp_path):
     with pytest.raises(PoseAnimateError) as err:
         load_subjects(tmp_path / "nope.tsv")

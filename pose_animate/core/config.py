@@ -2,6 +2,7 @@
 name the file, the key or row, and the fix. Usable without Snakemake."""
 
 import copy
+import os
 import difflib
 import functools
 import re
@@ -227,6 +228,8 @@ def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
     if "keypoints" not in sheet.columns:
         sheet["keypoints"] = ""
     sheet = sheet.apply(lambda c: c.str.strip())
+    for col in ("video", "keypoints"):  # ~/videos/a.mp4 as a shell would read it
+        sheet[col] = [os.path.expanduser(v) if v.startswith("~") else v for v in sheet[col]]
     generated = {str(Path(g)) for g in generated}
     seen = {}
     for i, row in zip(lines, sheet.itertuples(index=False)):
