@@ -16,5 +16,4 @@ import os
 # 1013 ms with two busy processes beside it).
 os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
-# The version, in this one place (pyproject.toml reads it; CHANGELOG.md says what changed).
-__version__ = "0.2.0"
+from .core.version import __version__  # noqa: E402,F401  (kept in core: the stages stamp it)

@@ -58,7 +58,7 @@ def test_one_version_everywhere():
     image = schema["properties"]["container"]["default"]
     assert image.endswith(f":{__version__}")
     assert f"## {__version__}" in (REPO / "CHANGELOG.md").read_text()
-    assert 'attr = "pose_animate.__version__"' in (REPO / "pyproject.toml").read_text()
+    assert 'attr = "pose_animate.core.version.__version__"' in (REPO / "pyproject.toml").read_text()
     for container in CONTAINERS:
         assert "pose_animate --version" in (REPO / container).read_text()
 

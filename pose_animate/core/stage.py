@@ -20,12 +20,12 @@ import json
 import cv2
 import numpy as np
 
-from .. import __version__
 from .config import settings as validated
 from .devices import allocate_gpu
 from .errors import DISK_FULL, NO_ACCESS, PoseAnimateError, disk_full_error, no_access_error
 from .formats import write_image, write_json
 from .runlog import to_log
+from .version import __version__
 
 JPEG_QUALITY = 90  # QA pictures: small files, no visible loss at sheet scale
 
