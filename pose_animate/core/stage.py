@@ -80,17 +80,20 @@ def stage_job(smk, section: str | None = None):
             with allocate_gpu() if gpus else contextlib.nullcontext():
                 yield job
         except PoseAnimateError as exc:
-            subject, label = job_names(smk)
-            exc.name_job(subject=subject, job=None if subject else label)
+            _name_job(exc, smk)
             raise
         except OSError as exc:  # a full disk or a locked folder: say so, and where
             if exc.errno not in DISK_FULL | NO_ACCESS:
                 raise
-            subject, label = job_names(smk)
             where = exc.filename or "."
             error = disk_full_error(where) if exc.errno in DISK_FULL else \
                 no_access_error(where, exc)
-            raise error.name_job(subject=subject, job=None if subject else label) from exc
+            raise _name_job(error, smk) from exc
+
+
+def _name_job(error: PoseAnimateError, smk) -> PoseAnimateError:
+    subject, label = job_names(smk)
+    return error.name_job(subject=subject, job=None if subject else label)
 
 
 def job_names(smk) -> tuple[str | None, str]:

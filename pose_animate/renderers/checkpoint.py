@@ -56,8 +56,13 @@ def load(path, family: str | None = None) -> dict:
     return state
 
 
+def listed(folder) -> list[Path]:
+    """A run folder's training checkpoints, oldest first."""
+    return sorted(Path(folder).glob("step_*.pt"))
+
+
 def latest(folder) -> Path | None:
-    found = sorted(Path(folder).glob("step_*.pt"))
+    found = listed(folder)
     return found[-1] if found else None
 
 
@@ -85,7 +90,7 @@ def resumable(folder, family: str, spec: dict, data: str, settings: dict):
     so no training is lost to a mistaken setting.
     """
     folder = Path(folder)
-    found = sorted(folder.glob("step_*.pt"))
+    found = listed(folder)
     if not found:
         return None
     last = found[-1]

@@ -7,8 +7,9 @@ the rest once for all of them:
 - the device (the job's GPU, else the CPU), bf16 autocast and channels_last on CUDA (inside the
   family's step), seeding of weights, batches and workers;
 - a checkpoint every `checkpoint_every` steps, written atomically; a rerun resumes from the
-  last one and reaches the same weights as an uninterrupted run; a checkpoint of another
-  family, preset or inputs gives a clear error; a changed dataset trains afresh;
+  last one and reaches the same weights as an uninterrupted run, but only with the same
+  model, data and training settings (`checkpoint.resumable`: anything else trains afresh and
+  says why);
 - TensorBoard (losses, speed, sample grids), a progress bar with rate and ETA, the run's record
   (with the loss history the curves are drawn from) and the model file render and evaluate
   read.
@@ -26,7 +27,7 @@ from ..core.errors import PoseAnimateError
 from ..core.formats import write_image
 from ..core.runlog import log, progress
 from . import checkpoint
-from .data import FileDigests, SubjectData, heldout_start
+from .data import SubjectData, heldout_start
 from .d2g import model as d2g_model
 from .d2g import train as d2g_train
 from .device import pick_device
@@ -113,7 +114,8 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
     spec = model.spec(settings, datas[0])
     signature = datas[0].signature if len(datas) == 1 else "+".join(d.signature for d in datas)
     if init is not None:  # another starting point is another run
-        signature += f"+init:{FileDigests(run_dir / 'cache' / 'digests.json').signature([init])}"
+        signature += f"+init:{datas[0].digests.signature([init])}"
+        datas[0].digests.save()
     ckpt_dir = run_dir / "checkpoints"
     found = checkpoint.resumable(ckpt_dir, family_name, spec, signature, settings)
     state, last = found if found else (None, None)
@@ -152,7 +154,7 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
                          "step": step_no, "history": history,
                          "rng": {"torch": torch.get_rng_state()}, "name": name,
                          "train": step_fn.state()})
-        for old in sorted(ckpt_dir.glob("step_*.pt"))[:-settings["keep_checkpoints"]]:
+        for old in checkpoint.listed(ckpt_dir)[:-settings["keep_checkpoints"]]:
             old.unlink()
         grid = step_fn.sample_picture()
         writer.add_image("samples", grid[..., ::-1].copy(), step_no, dataformats="HWC")
