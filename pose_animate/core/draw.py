@@ -4,6 +4,8 @@
   bones in OpenPose's colours, face points, and hand bones coloured per finger.
 - `contact_sheet(images, cols, labels)` tiles images into one picture with a label on each.
 - `evenly_spaced(n_total, n)` picks the frames a sheet shows.
+- `draw_dwpose(shape, person)` makes the pose image animation trainers read (OpenPose /
+  DWPose colours on black), for the exports' pose videos.
 """
 
 import colorsys
@@ -12,7 +14,8 @@ import cv2
 import numpy as np
 
 from .body import (BODY, BODY_25_COLORS, BODY_25_LIMBS, FACE, FACE_LIMBS, HAND_LEFT, HAND_LIMBS,
-                   HAND_RIGHT)
+                   HAND_RIGHT, J)
+from .skeletons import to_openpose18
 
 # body.py holds OpenPose's colours as RGB; images here are BGR, as cv2 reads them.
 _BODY_BGR = [tuple(reversed(c)) for c in BODY_25_COLORS]
@@ -105,3 +108,89 @@ def contact_sheet(images, cols: int, labels=None, tile_width: int | None = None,
         y, x = gap + r * (tile_h + gap), gap + c * (tile_w + gap)
         sheet[y:y + tile_h, x:x + tile_w] = tile
     return sheet
+
+
+# ---- pose images as animation trainers were trained on them (OpenPose / DWPose style) ----
+# The 18-point body (to_openpose18's order), 1-based limb pairs and RGB colours of OpenPose's
+# COCO model as DWPose and ControlNet draw them; only the first 17 limbs are drawn there.
+_DW_LIMBS = [(2, 3), (2, 6), (3, 4), (4, 5), (6, 7), (7, 8), (2, 9), (9, 10), (10, 11), (2, 12),
+             (12, 13), (13, 14), (2, 1), (1, 15), (15, 17), (1, 16), (16, 18)]
+_DW_RGB = [(255, 0, 0), (255, 85, 0), (255, 170, 0), (255, 255, 0), (170, 255, 0), (85, 255, 0),
+           (0, 255, 0), (0, 255, 85), (0, 255, 170), (0, 255, 255), (0, 170, 255), (0, 85, 255),
+           (0, 0, 255), (85, 0, 255), (170, 0, 255), (255, 0, 255), (255, 0, 170), (255, 0, 85)]
+# Wan2.2-Animate's two toe points (left, right) and their colours after the 18.
+_WAN_TOE_LIMBS = [(14, 19), (11, 20)]
+_WAN_TOE_RGB = [(200, 200, 0), (100, 100, 0)]
+# Hand bones: a hue per bone (float colours, not rounded, as matplotlib's hsv_to_rgb gives).
+_DW_HAND_RGB = [tuple(255 * v for v in colorsys.hsv_to_rgb(k / len(HAND_LIMBS), 1, 1))
+                for k in range(len(HAND_LIMBS))]
+
+
+def _bgr(rgb, gain: float = 1.0) -> tuple:
+    return tuple(gain * c for c in reversed(rgb))
+
+
+def _limb(canvas, a, b, width: int, color) -> None:
+    """One limb as DWPose fills it: an ellipse along the bone, `width` its half-thickness."""
+    (xa, ya), (xb, yb) = a[:2], b[:2]
+    length = float(np.hypot(xa - xb, ya - yb))
+    angle = int(np.degrees(np.arctan2(ya - yb, xa - xb)))
+    poly = cv2.ellipse2Poly((int((xa + xb) / 2), int((ya + yb) / 2)), (int(length / 2), width),
+                            angle, 0, 360, 1)
+    cv2.fillConvexPoly(canvas, poly, color)
+
+
+def draw_dwpose(shape, person: np.ndarray, *, min_conf: float = 0.3, stick: int = 4,
+                face: bool = True, hands: bool = True, toes: bool = False,
+                hand_point: int | None = None, dim: bool = False) -> np.ndarray:
+    """One person's pose image in the OpenPose / DWPose convention, as the trainers that read
+    pose videos were trained on it: a BGR image of `shape` (H, W) whose colours are those
+    conventions' RGB colours. Body: 17 limbs filled as ellipses `stick` px thick at 0.6 of
+    their colour, joints (radius `stick`) at full colour; hands: bones in a hue per bone,
+    points blue; face: white points. `toes` adds Wan2.2-Animate's two toe limbs (its 20-point
+    body, which draws no face); `hand_point` is the hand points' radius (default `stick`);
+    `dim` scales each colour by the points' confidence, as StableAnimator's skeletons do."""
+    canvas = np.zeros((*shape[:2], 3), np.uint8)
+    person = np.asarray(person, np.float32)
+    body = to_openpose18(person)
+    limbs, colors = list(_DW_LIMBS), list(_DW_RGB[:17])
+    if toes:
+        feet = person[[J["LBigToe"], J["LSmallToe"], J["RBigToe"], J["RSmallToe"]]]
+        toe = [_mean_point(feet[0], feet[1]), _mean_point(feet[2], feet[3])]
+        body = np.concatenate([body, np.stack(toe)])
+        limbs += _WAN_TOE_LIMBS
+        colors += _WAN_TOE_RGB
+    seen = body[:, 2] > min_conf
+    conf = np.clip(person[:, 2], 0, 1) if dim else np.ones(len(person), np.float32)
+    body_conf = np.clip(body[:, 2], 0, 1) if dim else np.ones(len(body), np.float32)
+    for (a, b), color in zip(limbs, colors):
+        if seen[a - 1] and seen[b - 1]:
+            _limb(canvas, body[a - 1], body[b - 1], stick,
+                  _bgr(color, 0.6 * body_conf[a - 1] * body_conf[b - 1]))
+    joint_colors = _DW_RGB + (_WAN_TOE_RGB if toes else [])
+    for p, ok, c, color in zip(body, seen, body_conf, joint_colors):
+        if ok:
+            cv2.circle(canvas, _pt(p), stick, _bgr(color, c), -1)
+    small = max(1, stick // 2)
+    if hands:
+        for where in (HAND_LEFT, HAND_RIGHT):
+            pts, c = person[where], conf[where]
+            ok = pts[:, 2] > min_conf
+            for (a, b), color in zip(HAND_LIMBS, _DW_HAND_RGB):
+                if ok[a] and ok[b]:
+                    cv2.line(canvas, _pt(pts[a]), _pt(pts[b]), _bgr(color, c[a] * c[b]), small)
+            for p, pc in zip(pts[ok], c[ok]):
+                cv2.circle(canvas, _pt(p), hand_point or stick, _bgr((0, 0, 255), pc), -1)
+    if face:
+        for p, pc in zip(person[FACE][:68], conf[FACE][:68]):
+            if p[2] > min_conf:
+                cv2.circle(canvas, _pt(p), max(1, stick - 1), _bgr((255, 255, 255), pc), -1)
+    return canvas
+
+
+def _mean_point(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two points' mean as Wan averages its toes (x, y and confidence alike); missing when
+    either is."""
+    if a[2] <= 0 or b[2] <= 0:
+        return np.zeros(3, np.float32)
+    return (a + b) / 2
