@@ -11,6 +11,7 @@
 #   models/{family}/{name}/  trained models (model.pt, train.json); name = subject or dataset
 #   eval/{family}/{name}.json  held-out evaluation against baselines (renderers.smk)
 #   renders/{family}/{target}__{driving}/  video.mp4, compare.mp4, render.json
+#   export/{layout}/{name}/  the dataset folders in other codebases' layouts (export.smk)
 #   qa/{subject or name}/    every stage's QA pictures (collected by --report)
 import sys
 
@@ -58,6 +59,7 @@ include: "rules/appearance.smk"
 include: "rules/densepose.smk"
 include: "rules/renderers.smk"
 include: "rules/clean.smk"
+include: "rules/export.smk"
 include: "rules/dataset.smk"
 
 

@@ -4,6 +4,7 @@
 from snakemake.exceptions import WorkflowError
 from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
+from pose_animate.export.plan import LAYOUTS as EXPORT_LAYOUTS, plan_exports
 from pose_animate.renderers.families import FAMILIES, plan_models
 
 try:
@@ -20,6 +21,11 @@ try:
     MODELS = {
         (m["family"], m["name"]): m
         for m in plan_models(config, SUBJECTS.index, source=_source)
+    }
+    # (layout, subject or dataset) -> the export's plan: its subjects by role, its parts
+    EXPORTS = {
+        (e["layout"], e["name"]): e
+        for e in plan_exports(config, SUBJECTS.index, source=_source)
     }
 except PoseAnimateError as exc:
     raise WorkflowError(str(exc))
@@ -114,3 +120,49 @@ def evaluate_inputs(wildcards):
         "flow": f"results/subjects/{subject}/flow_inv",
         "valid": f"results/work/{subject}/flow_valid",
     }
+
+
+def export_plan(wildcards):
+    """The export's subjects by role, and where each one's parts are."""
+    entry = EXPORTS[(wildcards.layout, wildcards.name)]
+    names = entry["train"] + entry["test"] + [entry["driving"]] * bool(entry["driving"])
+    where = {
+        s: {
+            "folder": f"results/subjects/{s}",
+            "raw": f"results/work/{s}/keypoints_raw",
+            "record": f"results/work/{s}/frames.json",
+        }
+        for s in names
+    }
+    normalized = f"results/normalized/{entry['name']}__{entry['driving']}/openpose_json"
+    return {
+        **entry,
+        "subjects": where,
+        "normalized": normalized if entry["driving"] else None,
+    }
+
+
+def export_inputs(wildcards):
+    """What the export reads: its layout's parts of every subject (and, with driving:, the
+    driving subject's skeletons raw and normalized into the subject's body frame)."""
+    entry = EXPORTS[(wildcards.layout, wildcards.name)]
+    paths = [
+        export_part(s, part)
+        for s in entry["train"] + entry["test"]
+        for part in entry["parts"]
+    ]
+    if entry["driving"]:
+        paths += [
+            export_part(entry["driving"], "openpose_json"),
+            export_part(entry["driving"], "frames"),
+            export_plan(wildcards)["normalized"],
+        ]
+    return paths
+
+
+def export_part(subject, part):
+    if part == "keypoints_raw":
+        return f"results/work/{subject}/keypoints_raw"
+    if part == "fps":
+        return f"results/work/{subject}/frames.json"
+    return f"results/subjects/{subject}/{part}"

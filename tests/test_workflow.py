@@ -107,6 +107,36 @@ def test_a_new_subject_runs_only_its_own_jobs(demo_run):
         assert rule == "all" or "subject=newcomer" in wildcards, (rule, wildcards)
 
 
+def test_exports_are_built_and_a_dataset_change_reruns_only_its_exports(demo_run):
+    snakemake(demo_run, "export", "--cores", "2", "--configfile", "config/export.yaml")
+    export = demo_run / "results" / "export"
+    assert sorted(p.name for p in (export / "gfla" / "figures" / "train_256" / "train_A"
+                                   / "demo_target").iterdir()) == [f"{i:05d}.png" for i in range(20)]
+    assert (export / "gfla" / "figures" / "test_list.csv").exists()
+    assert len(list((export / "d2g" / "demo_target" / "densepose").glob("*_IUV.png"))) == 20
+    assert (export / "pose_transfer" / "demo_target" / "annotations" /
+            "norm_test_annotations.npy").exists()
+    meta = json.loads((export / "animate_anyone" / "figures" / "meta.json").read_text())
+    assert len(meta) == 2 and all(Path(m["kps_path"]).exists() for m in meta)
+    assert (demo_run / "results" / "qa" / "figures" / "export_gfla.jpg").exists()
+    # a subject joins the dataset: its own jobs and the dataset's exports, nothing else
+    frames = demo_run / "results" / "demo" / "demo_driving" / "truth" / "frames"
+    sheet = demo_run / "config" / "subjects.tsv"
+    config = yaml.safe_load((demo_run / "config" / "export.yaml").read_text())
+    config["datasets"]["figures"]["test"].append("newcomer")
+    (demo_run / "joined.yaml").write_text(yaml.safe_dump(config))
+    sheet.write_text(SHEET + f"newcomer\t{frames}\n")
+    try:
+        jobs = planned_jobs(snakemake(demo_run, "export", "-n", "--configfile",
+                                      "joined.yaml").stdout)
+    finally:
+        sheet.write_text(SHEET)
+    exports = {wildcards for rule, wildcards in jobs if rule == "export_layout"}
+    assert exports == {"layout=gfla, name=figures", "layout=animate_anyone, name=figures"}, jobs
+    for rule, wildcards in jobs:
+        assert rule in ("export", "export_layout") or "subject=newcomer" in wildcards, (rule, wildcards)
+
+
 def test_a_changed_stage_setting_reruns_that_stage_and_downstream_only(demo_run):
     config = yaml.safe_load((demo_run / "config" / "config.yaml").read_text())
     config["flow"] = {"method": "farneback"}

@@ -263,6 +263,15 @@ def load_subjects(path, *, generated=(), base=None) -> pd.DataFrame:
     return sheet.set_index("subject", drop=False)
 
 
+def dataset_subjects(config: dict, name: str, where: str, source) -> tuple[list, list]:
+    """(train, test) subjects of the dataset `name`, for the entry `where` that names it."""
+    if name not in config["datasets"]:
+        raise PoseAnimateError(f"{where}: no dataset '{name}' in datasets:.", path=source,
+                               fix="define it under datasets: with train and test subject "
+                                   "lists.")
+    return config["datasets"][name]["train"], config["datasets"][name]["test"]
+
+
 def check_datasets(config: dict, subjects, source="config/config.yaml") -> dict:
     """The `datasets:` section against the subject sheet: every named subject exists, a train
     list is not empty, no subject is in both lists, a dataset is not named like a subject."""

@@ -52,7 +52,7 @@ def write(job, out, settings, placer) -> dict:
         placer.json(out / "openpose_json" / keypoints_name(t), openpose_dict([pose.points(person)]))
     for name in ("bg.jpg", "texture.jpg"):
         placer.place(subject.part(name), out / name)
-    return {"frames": n, "frame_size": [w, h], "load_size": load}
+    return {"frames": n, "frame_size": [w, h], "load_size": load, "warnings": []}
 
 
 def _iuv_image(path) -> np.ndarray:

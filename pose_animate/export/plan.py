@@ -1,6 +1,7 @@
 """The `exports:` entries checked against the sheet, the datasets and the stages' settings,
 before anything runs: per export its layout, name and subjects by role."""
 
+from ..core.config import dataset_subjects
 from ..core.errors import PoseAnimateError
 from . import (animate_anyone, d2g, gfla, mraa, pose2img, pose_transfer, stable_animator,
                wan_animate)
@@ -30,11 +31,7 @@ def plan_exports(config: dict, subjects, source="config/config.yaml") -> list[di
                                        path=source, fix="add it to the sheet or correct it.")
             train, test = [name], []
         else:
-            if name not in config["datasets"]:
-                raise PoseAnimateError(f"{where}: no dataset '{name}' in datasets:.",
-                                       path=source, fix="define it under datasets: with train "
-                                                        "and test subject lists.")
-            train, test = config["datasets"][name]["train"], config["datasets"][name]["test"]
+            train, test = dataset_subjects(config, name, where, source)
         driving = entry.get("driving")
         if driving is not None and layout != "pose_transfer":
             raise PoseAnimateError(f"{where}: driving: is for the pose_transfer layout only.",

@@ -14,6 +14,7 @@ sorted files are its validation set (a multiple of 64, its validation batches): 
 too few frames to leave any for training gets a warning in the record and the log.
 """
 
+import cv2
 import numpy as np
 import yaml
 
@@ -54,7 +55,7 @@ def write(job, out, settings, placer) -> dict:
         stem = src.stem
         if jpeg:
             placer.image(out / "imgs" / f"{stem}.jpg", subject.image(t),
-                         [1, settings["jpeg_quality"]])  # cv2.IMWRITE_JPEG_QUALITY
+                         [cv2.IMWRITE_JPEG_QUALITY, settings["jpeg_quality"]])
         else:
             placer.place(src, out / "imgs" / src.name)
         placer.npy(out / "keypoints" / f"{stem}.npy", to_pose137(keypoints[t]))

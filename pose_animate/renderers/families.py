@@ -1,5 +1,6 @@
 """The renderer families the pipeline knows (their declarations; no torch)."""
 
+from ..core.config import dataset_subjects
 from ..core.errors import PoseAnimateError
 from .d2g.family import D2G
 from .edn.family import EDN
@@ -40,11 +41,7 @@ def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dic
                                        path=source, fix="add it to the sheet or correct it.")
             train, test = [name], [name]
         else:
-            if name not in config["datasets"]:
-                raise PoseAnimateError(f"{where}: no dataset '{name}' in datasets:.",
-                                       path=source, fix="define it under datasets: with train "
-                                                        "and test subject lists.")
-            train, test = config["datasets"][name]["train"], config["datasets"][name]["test"]
+            train, test = dataset_subjects(config, name, where, source)
             if not test:
                 raise PoseAnimateError(f"{where}: dataset '{name}' has no test subjects.",
                                        path=source, fix=f"{fam.name} is evaluated on people it "
