@@ -155,3 +155,16 @@ def test_export_sheet_shows_every_image_folder(subjects, tmp_path):
                  resolution_area=[320, 192])
     sheet = export_sheet(out)
     assert sheet.ndim == 3 and sheet.shape[1] >= 4 * 256
+
+
+def test_animate_anyone_musepose_flavour_draws_its_pose_videos(subjects, tmp_path):
+    out, _ = run(tmp_path, "animate_anyone", plan("alice", subjects, ["alice"]),
+                 flavour="musepose")
+    (entry,) = json.loads((out / "meta.json").read_text())
+    assert "/videos_dwpose_without_face/" in entry["kps_path"]
+    pose, video = frames_of(entry["kps_path"]), frames_of(entry["video_path"])
+    assert len(pose) == len(video) == N and pose[0].shape[:2] == (768, 768)
+    # the nose joint: red in the ControlNet colours, stored blue (BGR) by MusePose
+    x, y = (int(v * 768 / 64) for v in person_at(0, N, 64, 64)[J["Nose"], :2])
+    b, g, r = (int(v) for v in pose[0][y, x])
+    assert b > 150 and r < 100, (b, g, r)

@@ -142,14 +142,16 @@ def _limb(canvas, a, b, width: int, color) -> None:
 
 def draw_dwpose(shape, person: np.ndarray, *, min_conf: float = 0.3, stick: int = 4,
                 face: bool = True, hands: bool = True, toes: bool = False,
-                hand_point: int | None = None, dim: bool = False) -> np.ndarray:
+                hand_point: int | None = None, dim: bool = False,
+                smart_width: bool = False) -> np.ndarray:
     """One person's pose image in the OpenPose / DWPose convention, as the trainers that read
     pose videos were trained on it: a BGR image of `shape` (H, W) whose colours are those
     conventions' RGB colours. Body: 17 limbs filled as ellipses `stick` px thick at 0.6 of
     their colour, joints (radius `stick`) at full colour; hands: bones in a hue per bone,
     points blue; face: white points. `toes` adds Wan2.2-Animate's two toe limbs (its 20-point
     body, which draws no face); `hand_point` is the hand points' radius (default `stick`);
-    `dim` scales each colour by the points' confidence, as StableAnimator's skeletons do."""
+    `dim` scales each colour by the points' confidence, as StableAnimator's skeletons do;
+    `smart_width` sizes each limb and hand bone by its length, as MusePose draws them."""
     canvas = np.zeros((*shape[:2], 3), np.uint8)
     person = np.asarray(person, np.float32)
     body = to_openpose18(person)
@@ -165,7 +167,8 @@ def draw_dwpose(shape, person: np.ndarray, *, min_conf: float = 0.3, stick: int 
     body_conf = np.clip(body[:, 2], 0, 1) if dim else np.ones(len(body), np.float32)
     for (a, b), color in zip(limbs, colors):
         if seen[a - 1] and seen[b - 1]:
-            _limb(canvas, body[a - 1], body[b - 1], stick,
+            width = _smart(body[a - 1], body[b - 1]) if smart_width else stick
+            _limb(canvas, body[a - 1], body[b - 1], width,
                   _bgr(color, 0.6 * body_conf[a - 1] * body_conf[b - 1]))
     joint_colors = _DW_RGB + (_WAN_TOE_RGB if toes else [])
     for p, ok, c, color in zip(body, seen, body_conf, joint_colors):
@@ -178,7 +181,8 @@ def draw_dwpose(shape, person: np.ndarray, *, min_conf: float = 0.3, stick: int 
             ok = pts[:, 2] > min_conf
             for (a, b), color in zip(HAND_LIMBS, _DW_HAND_RGB):
                 if ok[a] and ok[b]:
-                    cv2.line(canvas, _pt(pts[a]), _pt(pts[b]), _bgr(color, c[a] * c[b]), small)
+                    width = _smart(pts[a], pts[b]) if smart_width else small
+                    cv2.line(canvas, _pt(pts[a]), _pt(pts[b]), _bgr(color, c[a] * c[b]), width)
             for p, pc in zip(pts[ok], c[ok]):
                 cv2.circle(canvas, _pt(p), hand_point or stick, _bgr((0, 0, 255), pc), -1)
     if face:
@@ -186,6 +190,12 @@ def draw_dwpose(shape, person: np.ndarray, *, min_conf: float = 0.3, stick: int 
             if p[2] > min_conf:
                 cv2.circle(canvas, _pt(p), max(1, stick - 1), _bgr((255, 255, 255), pc), -1)
     return canvas
+
+
+def _smart(a: np.ndarray, b: np.ndarray) -> int:
+    """MusePose's smart_width: 1 px under 5 px of length, one more per doubling, 8 at most."""
+    length = float(np.hypot(*(a[:2] - b[:2])))
+    return next((w for w, limit in enumerate((5, 10, 20, 40, 80, 160, 320), 1) if length < limit), 8)
 
 
 def _mean_point(a: np.ndarray, b: np.ndarray) -> np.ndarray:
