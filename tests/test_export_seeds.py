@@ -109,6 +109,16 @@ def test_gfla_reads_frames_noisy_and_clean_skeletons_and_masks(subjects, tmp_pat
         assert all(os.path.isfile(p) and os.path.isabs(p) for p in paths["gen"] + paths["ref"])
     assert row["A_paths"]["gen"][0].split("/")[-2] == "carol"
     assert record["videos"] == {"train": ["alice", "bob"], "test": ["carol"]}
+    assert record["warnings"] == []
+
+
+def test_gfla_reference_pool_and_its_warning(tmp_path):
+    made = {n: make_subject(tmp_path / "cache", n, n=24, blank=range(14) if n == "late" else ())
+            for n in ("late", "b")}
+    out, record = run(tmp_path, "gfla", plan("d", made, ["late", "b"], ["b"]), reference_frames=20)
+    row = pd.read_csv(out / "test_list.csv")
+    assert len(ast.literal_eval(row["A_paths"][0])["ref"]) == 20
+    assert len(record["warnings"]) == 1 and "late: 6 of its first 20" in record["warnings"][0]
 
 
 def test_gfla_refuses_a_video_shorter_than_its_clips(tmp_path):

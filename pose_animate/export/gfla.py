@@ -14,9 +14,11 @@
 The subfolders keep the `train_` prefix in the test phase too, as its loader wants. It pairs files
 by sorted position, never by name: every folder holds the same zero-padded stems and nothing else.
 Keypoints are pixels of the 256 x 256 frame; a missing point is 0, 0, 0 (its loader's "missing"
-is x == 0 or y == 0, so a seen point is kept off 0). The reference of a test video is its first
-frame (one entry: its loader picks the reference at random from the list); in training it draws
-one from the first 20 frames. Its training takes clips of 6 frames from 2 videos a batch.
+is x == 0 or y == 0, so a seen point is kept off 0). A test video's reference list holds its
+first `reference_frames` frames (its loader picks one at random: 1, the default, makes its
+evaluation repeatable); in training it draws one from the first 20 frames, so a video whose
+first 20 frames rarely show the whole body gets a warning. Its training takes clips of 6
+frames from 2 videos a batch.
 """
 
 import json
@@ -35,6 +37,8 @@ SCOPE = "dataset"
 PARTS = ("frames", "openpose_json", "keypoints_raw", "mask")
 SIZE = 256  # its folders are <phase>_256: the size is part of the layout
 MIN_FRAMES = 6  # one clip of its temporal discriminator
+REFERENCE_POOL = 20  # its training draws the reference from a video's first 20 frames
+WHOLE_BODY = 14  # of the 18 OpenPose-18 joints: a frame that shows the person fit to copy
 EPS = 1e-3  # a seen point exactly on x = 0 or y = 0 would read as missing
 
 
@@ -48,7 +52,18 @@ def _pose_json(points: np.ndarray, version: str) -> str:
     return json.dumps({"version": version, "people": [{"pose_keypoints_2d": flat}]})
 
 
-def _video(subject, phase_dir, placer) -> list[dict]:
+def _poor_references(subject, noisy: np.ndarray) -> str | None:
+    """A warning when under half of the reference pool shows the whole body."""
+    pool = noisy[:REFERENCE_POOL]
+    whole = sum(int((to_openpose18(p)[:, 2] > 0).sum() >= WHOLE_BODY) for p in pool)
+    if whole * 2 < len(pool):
+        return (f"{subject.name}: {whole} of its first {len(pool)} frames show the whole body; "
+                "GFLA copies appearance from a reference drawn among them. Trim the video so "
+                "it starts with the person in full view.")
+    return None
+
+
+def _video(subject, phase_dir, placer, warnings: list) -> list[dict]:
     """One subject as a video of `phase_dir`; returns its rows' paths (frames, noisy, clean)."""
     if len(subject) < MIN_FRAMES:
         raise PoseAnimateError(
@@ -58,6 +73,7 @@ def _video(subject, phase_dir, placer) -> list[dict]:
     h, w = subject.size
     fit = Fit(h, w, SIZE, SIZE, stretch=True)  # its own frame script stretches to 256 x 256
     clean, noisy = subject.keypoints(), subject.keypoints(raw=True)
+    warnings += [w for w in [_poor_references(subject, noisy)] if w]
     masks = subject.listed("mask", ".png")
     rows = []
     for t, src in enumerate(subject.frames):
@@ -79,24 +95,32 @@ def _video(subject, phase_dir, placer) -> list[dict]:
     return rows
 
 
+def _landed(row: dict, out, final) -> dict:
+    """A row's paths where the export lands (its loader opens them from its own working
+    directory: absolute)."""
+    return {part: str(final / path.relative_to(out)) for part, path in row.items()}
+
+
 def write(job, out, settings, placer) -> dict:
-    if len(job.train) < 2:
-        log.warning("gfla export '%s': %d train subject(s); its training draws batches of 2 "
-                    "videos (drop_last), so it needs at least 2.", job.name, len(job.train))
+    warnings = [] if len(job.train) >= 2 else [
+        f"{len(job.train)} train subject(s): its training draws batches of 2 videos "
+        "(drop_last), so it needs at least 2"]
     for subject in job.train:
-        _video(subject, out / f"train_{SIZE}", placer)
+        _video(subject, out / f"train_{SIZE}", placer, warnings)
     table = {"A_paths": [], "B_paths_noise": [], "B_paths_clean": []}
     for subject in job.test:
-        rows = _video(subject, out / f"test_{SIZE}", placer)
-        # its loader opens these paths from its own working directory: absolute
-        final = [{k: str(job.final / p.relative_to(out)) for k, p in r.items()} for r in rows]
+        rows = _video(subject, out / f"test_{SIZE}", placer, warnings)
+        refs = rows[:settings["reference_frames"]]
+        gen = [_landed(r, out, job.final) for r in rows]
+        ref = [_landed(r, out, job.final) for r in refs]
         for column, part in (("A_paths", "train_A"), ("B_paths_noise", "train_alphapose"),
                              ("B_paths_clean", "train_video2d")):
-            table[column].append(str({"gen": [r[part] for r in final], "ref": [final[0][part]]}))
+            table[column].append(str({"gen": [r[part] for r in gen],
+                                      "ref": [r[part] for r in ref]}))
     if job.test:
         placer.text(out / "test_list.csv", pd.DataFrame(table).to_csv())
-    warnings = [] if len(job.train) >= 2 else [
-        f"{len(job.train)} train subject(s): GFLA's training needs at least 2 videos"]
+    for text in warnings:
+        log.warning("gfla export '%s': %s", job.name, text)
     return {"size": SIZE, "videos": {"train": [s.name for s in job.train],
                                      "test": [s.name for s in job.test]},
             "frames": sum(len(s) for s in job.train + job.test), "warnings": warnings}
