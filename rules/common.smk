@@ -5,6 +5,7 @@ from snakemake.exceptions import WorkflowError
 from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.export.plan import LAYOUTS as EXPORT_LAYOUTS, plan_exports
+from pose_animate.keypoints.programs import PROGRAMS, check_program
 from pose_animate.renderers.families import FAMILIES, plan_models
 
 try:
@@ -17,6 +18,8 @@ try:
     }
     SUBJECTS = load_subjects(config["subjects"], generated=DEMO_VIDEOS.values())
     check_datasets(config, SUBJECTS.index, source=_source)
+    if config["keypoints"]["backend"] in PROGRAMS and not all(SUBJECTS["keypoints"]):
+        check_program(config["keypoints"])  # before any job: the program and its weights
     # (family, subject or dataset) -> the model's plan: scope, train and test subjects
     MODELS = {
         (m["family"], m["name"]): m
@@ -45,6 +48,12 @@ def keypoints_source(wildcards):
     """The sheet's keypoints column (a folder or file to import) as a list; [] to detect."""
     source = SUBJECTS.loc[wildcards.subject, "keypoints"]
     return [source] if source else []
+
+
+def keypoints_gpus(wildcards):
+    """A GPU for the keypoints job that runs a detector program (not for an import)."""
+    program = config["keypoints"]["backend"] in PROGRAMS
+    return int(program and not keypoints_source(wildcards))
 
 
 def appearance_import(section):

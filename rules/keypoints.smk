@@ -1,4 +1,5 @@
-# 2D keypoints per frame as OpenPose JSON: detected (mediapipe, mmpose) or imported
+# 2D keypoints per frame as OpenPose JSON: detected (mediapipe, mmpose, or the OpenPose /
+# AlphaPose program where installed, on a GPU) or imported
 # (OpenPose JSON folder, AlphaPose results) into the extracted frames' pixels; the same job
 # draws the QA sheet and overlay video.
 
@@ -25,6 +26,8 @@ rule keypoints:
     conda:
         "../envs/vision.yaml"
     threads: 2
+    resources:
+        gpu=keypoints_gpus,
     params:
         cfg=config["keypoints"],
     script:

@@ -98,6 +98,20 @@ def atomic_file(path):
     os.replace(tmp, path)
 
 
+@contextlib.contextmanager
+def scratch_dir(path):
+    """Yield a scratch folder beside `path` for a program's raw output, removed afterwards;
+    named as `path`'s temporaries are, so a killed job's scratch is cleared on the rerun."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clear_leftovers(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{_tag()}", dir=path.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_text(path, text: str) -> None:
     with atomic_file(path) as tmp:
         tmp.write_text(text)

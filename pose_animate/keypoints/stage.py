@@ -1,4 +1,5 @@
-"""The keypoints stage: detect the subject in the frames, or import keypoints made elsewhere.
+"""The keypoints stage: detect the subject in the frames (a bundled backend, or the OpenPose /
+AlphaPose program the config names), or import keypoints made elsewhere.
 
 Output: `keypoints_raw/000000_keypoints.json ...` (OpenPose JSON in the extracted frames'
 pixels, the subject only, empty `people` where nobody was found); the stage returns its record.
@@ -12,6 +13,7 @@ from ..frames.crop import frame_source_indices, source_to_frame
 from .detect import detect_folder
 from .import_alphapose import import_alphapose_file
 from .import_openpose import import_openpose_folder
+from .programs import PROGRAMS, run_program
 
 
 def find_keypoints(frames_dir, frames_record, out_dir, settings: dict, *, source=None) -> dict:
@@ -23,6 +25,8 @@ def find_keypoints(frames_dir, frames_record, out_dir, settings: dict, *, source
     if source:
         return import_keypoints(source, frames_dir, read_json(frames_record), out_dir,
                                 accept_short=settings["accept_short_alphapose"])
+    if settings["backend"] in PROGRAMS:
+        return run_program(frames_dir, out_dir, settings)
     return detect_folder(frames_dir, out_dir, settings)
 
 
