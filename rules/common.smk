@@ -50,6 +50,13 @@ def keypoints_source(wildcards):
     return [source] if source else []
 
 
+def keypoints_params():
+    """The keypoints section without the settings of program backends not in use: a change
+    of params reruns a stage, and those settings cannot change its result."""
+    unused = set(PROGRAMS) - {config["keypoints"]["backend"]}
+    return {k: v for k, v in config["keypoints"].items() if k not in unused}
+
+
 def keypoints_gpus(wildcards):
     """A GPU for the keypoints job that runs a detector program (not for an import)."""
     program = config["keypoints"]["backend"] in PROGRAMS

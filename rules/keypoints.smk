@@ -29,7 +29,7 @@ rule keypoints:
     resources:
         gpu=keypoints_gpus,
     params:
-        cfg=config["keypoints"],
+        cfg=keypoints_params(),
     script:
         "../workflow/scripts/keypoints.py"
 
