@@ -287,3 +287,6 @@ def test_d2g_folders_pair_by_sorted_position_at_its_sizes(subjects, tmp_path):
         -np.float32(FLOW) * [512 / 80, 512 / 48], (512, 512, 2)), abs=1e-4)
     assert cv2.imread(str(out / "texture.jpg")).shape == (1200, 800, 3)
     assert (out / "bg.jpg").stat().st_nlink == 2  # hard-linked, not copied
+    flags = (out / "train_flags.txt").read_text().split()
+    assert flags[flags.index("--loadSize") + 1] == "512"
+    assert flags[flags.index("--img_path") + 1] == str(out.resolve() / "wide")

@@ -8,6 +8,8 @@ its `data/aligned_dataset.py`), one subject per export:
     flow/000000.flo              frame t -> t + 1, at load_size, in load_size pixels
     flow_inv/000000.flo          frame t + 1 -> t, likewise
     bg.jpg, texture.jpg          linked (its atlas convention is the pipeline's)
+    train_flags.txt              the data flags of its train script for this folder, with the
+                                 --loadSize the export was made for (IUV and flow fit only it)
 
 Its loader pairs the folders by sorted position (names are never compared), resizes frames,
 masks and the plate to a square load_size itself (linked as they are), but interpolates IUV part
@@ -52,6 +54,14 @@ def write(job, out, settings, placer) -> dict:
         placer.json(out / "openpose_json" / keypoints_name(t), openpose_dict([pose.points(person)]))
     for name in ("bg.jpg", "texture.jpg"):
         placer.place(subject.part(name), out / name)
+    root = job.final
+    flags = [("--img_path", root / job.name), ("--pose_path", root / "openpose_json"),
+             ("--mask_path", root / "mask"), ("--densepose_path", root / "densepose"),
+             ("--flow_path", root / "flow"), ("--flow_inv_path", root / "flow_inv"),
+             ("--bg_path", root / "bg.jpg"), ("--texture_path", root / "texture.jpg"),
+             ("--loadSize", load), ("--resize_or_crop", "resize")]
+    placer.text(out / "train_flags.txt",
+                " ".join(f"{k} {v}" for k, v in flags) + " --no_flip\n")
     return {"frames": n, "frame_size": [w, h], "load_size": load, "warnings": []}
 
 
