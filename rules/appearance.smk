@@ -24,8 +24,10 @@ rule masks:
     conda:
         "../envs/vision.yaml"
     threads: 1
+    resources:
+        gpu=int(config["masks"]["backend"] == "sam2"),
     params:
-        cfg=config["masks"],
+        cfg=masks_params(),
     script:
         "../workflow/scripts/masks.py"
 

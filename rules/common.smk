@@ -5,6 +5,7 @@ from snakemake.exceptions import WorkflowError
 from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.export.plan import LAYOUTS as EXPORT_LAYOUTS, plan_exports
+from pose_animate.appearance.sam2_masks import check_sam2
 from pose_animate.keypoints.programs import PROGRAMS, check_program
 from pose_animate.renderers.families import FAMILIES, plan_models
 
@@ -20,6 +21,8 @@ try:
     check_datasets(config, SUBJECTS.index, source=_source)
     if config["keypoints"]["backend"] in PROGRAMS and not all(SUBJECTS["keypoints"]):
         check_program(config["keypoints"])  # before any job: the program and its weights
+    if config["masks"]["backend"] == "sam2":
+        check_sam2(config["masks"])
     # (family, subject or dataset) -> the model's plan: scope, train and test subjects
     MODELS = {
         (m["family"], m["name"]): m
@@ -55,6 +58,12 @@ def keypoints_params():
     of params reruns a stage, and those settings cannot change its result."""
     unused = set(PROGRAMS) - {config["keypoints"]["backend"]}
     return {k: v for k, v in config["keypoints"].items() if k not in unused}
+
+
+def masks_params():
+    """The masks section, SAM2's settings only when it segments (as keypoints_params)."""
+    cfg = config["masks"]
+    return cfg if cfg["backend"] == "sam2" else {k: v for k, v in cfg.items() if k != "sam2"}
 
 
 def keypoints_gpus(wildcards):

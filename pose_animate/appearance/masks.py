@@ -1,4 +1,5 @@
-"""Person masks: mediapipe segmentation refined into a mask a renderer can train on.
+"""Person masks: mediapipe segmentation (or SAM2's, `sam2_masks.py`) refined into a mask a
+renderer can train on.
 
 Per frame: segment a square crop around the tracked skeleton (the segmenter works at 256 px,
 so a person who fills a fifth of the frame would otherwise get a coarse mask), keep only the
@@ -10,13 +11,14 @@ A frame whose keypoints hold nobody (the person left the picture) gets an empty 
 dataset's masks follow the tracked subject, never whoever else is in view.
 """
 
+import contextlib
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..core.atomic import atomic_dir
+from ..core.atomic import atomic_dir, scratch_dir
 from ..core.body import BODY, BODY_25_LIMBS
 from ..core.draw import contact_sheet, evenly_spaced
 from ..core.errors import PoseAnimateError
@@ -149,7 +151,8 @@ class MaskRefiner:
                  crop_padding=0.1, keypoint_guided=True, temporal_weight=0.0,
                  edge_refine="none", guided_radius=0.01, guided_eps=1e-3,
                  max_hole_fraction=0.01, soft=False, min_conf=0.1, limbs=BODY_25_LIMBS):
-        self.segment = Segmenter(model)
+        # model None: the probabilities come from elsewhere (SAM2) and go through refine()
+        self.segment = Segmenter(model) if model else None
         self.threshold, self.crop_to_person, self.crop_padding = threshold, crop_to_person, \
             crop_padding
         self.keypoint_guided, self.temporal_weight = keypoint_guided, temporal_weight
@@ -177,7 +180,15 @@ class MaskRefiner:
         if self.keypoint_guided and not has_person:
             self._previous = None
             return np.zeros(image.shape[:2], np.uint8)
-        prob = self.probability(image, points if has_person else None)
+        return self.refine(image, points, self.probability(image, points if has_person else None))
+
+    def refine(self, image: np.ndarray, points: np.ndarray | None,
+               prob: np.ndarray) -> np.ndarray:
+        """The recipe after segmentation, on a probability made by any segmenter."""
+        has_person = points is not None and (points[:, 2] > self.min_conf).any()
+        if self.keypoint_guided and not has_person:
+            self._previous = None
+            return np.zeros(image.shape[:2], np.uint8)
         if self.temporal_weight > 0 and self._previous is not None:
             prob = (1 - self.temporal_weight) * prob + self.temporal_weight * self._previous
         self._previous = prob
@@ -199,7 +210,8 @@ class MaskRefiner:
         return np.rint(soft * 255).astype(np.uint8)
 
     def close(self):
-        self.segment.close()
+        if self.segment is not None:
+            self.segment.close()
 
 
 def iou(mask: np.ndarray, truth: np.ndarray) -> float:
@@ -223,12 +235,31 @@ def refiner_settings(settings: dict) -> dict:
             "min_conf": settings["min_conf"]}
 
 
-def compute_masks(frames, keypoints, out_dir, settings: dict, *, source=None) -> dict:
+def _sam2_masks(seq, people, settings, refiner, out_dir, predictor=None):
+    """(t, mask) of every frame from SAM2's propagation, refined as mediapipe's are."""
+    import torch
+
+    from ..renderers.device import pick_device
+    from .sam2_masks import build_predictor, sam2_probabilities
+
+    device = pick_device(settings["sam2"]["device"])
+    predictor = predictor or build_predictor(settings, str(device))
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else \
+        contextlib.nullcontext()
+    with scratch_dir(out_dir) as scratch, torch.inference_mode(), autocast:
+        for t, prob in sam2_probabilities(seq, people, settings, scratch, predictor):
+            yield t, refiner.refine(seq.read(t), people[t][BODY], prob)
+
+
+def compute_masks(frames, keypoints, out_dir, settings: dict, *, source=None,
+                  predictor=None) -> dict:
     """The masks stage: a mask for every frame of `frames` guided by the OpenPose folder
     `keypoints`, written to `out_dir/000000.png ...` atomically; return the record.
 
     `settings` is the config's `masks` section. With `backend: import`, the masks in the
-    folder `source` (the rule's import input) are validated and copied instead.
+    folder `source` (the rule's import input) are validated and copied instead; with
+    `backend: sam2`, SAM2's video predictor segments (`predictor`: one already built, else
+    it is built from masks.sam2).
     """
     seq = FrameSequence(frames)
     start = time.perf_counter()
@@ -237,16 +268,20 @@ def compute_masks(frames, keypoints, out_dir, settings: dict, *, source=None) ->
     else:
         people = read_openpose_folder(keypoints, len(seq))
         recipe = refiner_settings(settings)
-        refiner = MaskRefiner(**recipe)
+        sam2 = settings["backend"] == "sam2"
+        refiner = MaskRefiner(**{**recipe, "model": None if sam2 else recipe["model"]})
         coverage = []
         with atomic_dir(out_dir) as tmp:
-            for t in progress(range(len(seq)), total=len(seq), desc="masks"):
-                mask = refiner(seq.read(t), people[t][BODY])
+            if sam2:
+                masks = _sam2_masks(seq, people, settings, refiner, out_dir, predictor)
+            else:
+                masks = ((t, refiner(seq.read(t), people[t][BODY])) for t in range(len(seq)))
+            for t, mask in progress(masks, total=len(seq), desc="masks"):
                 write_image(tmp / frame_name(t), mask)
                 coverage.append(float((mask >= 128).mean()))
         refiner.close()
         empty = [t for t, c in enumerate(coverage) if c == 0]
-        summary = {"backend": "mediapipe", "settings": recipe, "frames": len(seq),
+        summary = {"backend": settings["backend"], "settings": recipe, "frames": len(seq),
                    "empty_frames": len(empty), "first_empty_frames": empty[:20],
                    "mean_coverage": round(float(np.mean(coverage)), 4)}
         if empty:
