@@ -7,6 +7,7 @@ from pose_animate.core.errors import PoseAnimateError
 from pose_animate.export.plan import LAYOUTS as EXPORT_LAYOUTS, plan_exports
 from pose_animate.appearance.sam2_masks import check_sam2
 from pose_animate.keypoints.programs import PROGRAMS, check_program
+from pose_animate.keypoints.rtmlib_backend import check_models
 from pose_animate.renderers.families import FAMILIES, plan_models
 
 try:
@@ -19,8 +20,11 @@ try:
     }
     SUBJECTS = load_subjects(config["subjects"], generated=DEMO_VIDEOS.values())
     check_datasets(config, SUBJECTS.index, source=_source)
-    if config["keypoints"]["backend"] in PROGRAMS and not all(SUBJECTS["keypoints"]):
-        check_program(config["keypoints"])  # before any job: the program and its weights
+    if not all(SUBJECTS["keypoints"]):  # some subject is detected: its detector is there
+        if config["keypoints"]["backend"] in PROGRAMS:
+            check_program(config["keypoints"])
+        elif config["keypoints"]["backend"] == "rtmlib":
+            check_models(config["keypoints"])
     if config["masks"]["backend"] == "sam2":
         check_sam2(config["masks"])
     # (family, subject or dataset) -> the model's plan: scope, train and test subjects
@@ -56,7 +60,7 @@ def keypoints_source(wildcards):
 def keypoints_params():
     """The keypoints section without the settings of program backends not in use: a change
     of params reruns a stage, and those settings cannot change its result."""
-    unused = set(PROGRAMS) - {config["keypoints"]["backend"]}
+    unused = {*PROGRAMS, "rtmlib"} - {config["keypoints"]["backend"]}
     return {k: v for k, v in config["keypoints"].items() if k not in unused}
 
 
@@ -67,9 +71,9 @@ def masks_params():
 
 
 def keypoints_gpus(wildcards):
-    """A GPU for the keypoints job that runs a detector program (not for an import)."""
-    program = config["keypoints"]["backend"] in PROGRAMS
-    return int(program and not keypoints_source(wildcards))
+    """A GPU for the keypoints job of a program or rtmlib (not for an import)."""
+    gpu = config["keypoints"]["backend"] in (*PROGRAMS, "rtmlib")
+    return int(gpu and not keypoints_source(wildcards))
 
 
 def appearance_import(section):

@@ -44,6 +44,10 @@ def make_backend(cfg: dict):
         return MMPoseBackend(cfg["mmpose_config"], cfg["mmpose_checkpoint"],
                              cfg["mmpose_det_config"], cfg["mmpose_det_checkpoint"],
                              min_confidence=cfg["min_confidence"])
+    if cfg["backend"] == "rtmlib":
+        from .rtmlib_backend import RTMLibBackend
+
+        return RTMLibBackend(cfg, min_confidence=cfg["min_confidence"])
     raise ValueError(f"unknown keypoints backend {cfg['backend']!r}")
 
 
