@@ -27,7 +27,7 @@ rule masks:
     resources:
         gpu=int(config["masks"]["backend"] == "sam2"),
     params:
-        cfg=masks_params(),
+        cfg=stage_params("masks"),
     script:
         "../workflow/scripts/masks.py"
 

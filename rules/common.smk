@@ -6,6 +6,7 @@ from pose_animate.core.config import check_datasets, load_subjects, validate_con
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.export.plan import LAYOUTS as EXPORT_LAYOUTS, plan_exports
 from pose_animate.appearance.sam2_masks import check_sam2
+from pose_animate.densepose.detectron2_backend import check_files
 from pose_animate.keypoints.programs import PROGRAMS, check_program
 from pose_animate.keypoints.rtmlib_backend import check_models
 from pose_animate.renderers.families import FAMILIES, plan_models
@@ -20,13 +21,17 @@ try:
     }
     SUBJECTS = load_subjects(config["subjects"], generated=DEMO_VIDEOS.values())
     check_datasets(config, SUBJECTS.index, source=_source)
-    if not all(SUBJECTS["keypoints"]):  # some subject is detected: its detector is there
+    if not all(
+        SUBJECTS["keypoints"]
+    ):  # some subject is detected: its detector is there
         if config["keypoints"]["backend"] in PROGRAMS:
             check_program(config["keypoints"])
         elif config["keypoints"]["backend"] == "rtmlib":
             check_models(config["keypoints"])
     if config["masks"]["backend"] == "sam2":
         check_sam2(config["masks"])
+    if config["densepose"]["backend"] == "detectron2":
+        check_files(config["densepose"])
     # (family, subject or dataset) -> the model's plan: scope, train and test subjects
     MODELS = {
         (m["family"], m["name"]): m
@@ -57,17 +62,29 @@ def keypoints_source(wildcards):
     return [source] if source else []
 
 
-def keypoints_params():
-    """The keypoints section without the settings of program backends not in use: a change
-    of params reruns a stage, and those settings cannot change its result."""
-    unused = {*PROGRAMS, "rtmlib"} - {config["keypoints"]["backend"]}
-    return {k: v for k, v in config["keypoints"].items() if k not in unused}
+# Settings that only a backend not in use reads stay out of a stage's params: a change of
+# params reruns the stage (and all after it), and adding such a backend changed none.
+BACKEND_ONLY = {
+    "keypoints": {
+        "openpose": ["openpose"],
+        "alphapose": ["alphapose"],
+        "rtmlib": ["rtmlib"],
+    },
+    "masks": {"sam2": ["sam2"]},
+    "densepose": {"detectron2": ["batch_size"]},
+}
 
 
-def masks_params():
-    """The masks section, SAM2's settings only when it segments (as keypoints_params)."""
-    cfg = config["masks"]
-    return cfg if cfg["backend"] == "sam2" else {k: v for k, v in cfg.items() if k != "sam2"}
+def stage_params(section):
+    """config[section] without the settings of its backends not in use (BACKEND_ONLY)."""
+    cfg = config[section]
+    unused = {
+        key
+        for backend, keys in BACKEND_ONLY[section].items()
+        if backend != cfg["backend"]
+        for key in keys
+    }
+    return {k: v for k, v in cfg.items() if k not in unused}
 
 
 def keypoints_gpus(wildcards):

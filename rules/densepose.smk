@@ -27,7 +27,7 @@ rule densepose:
     resources:
         gpu=1 if config["densepose"]["backend"] == "detectron2" else 0,
     params:
-        cfg=config["densepose"],
+        cfg=stage_params("densepose"),
     script:
         "../workflow/scripts/densepose.py"
 

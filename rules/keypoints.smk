@@ -29,7 +29,7 @@ rule keypoints:
     resources:
         gpu=keypoints_gpus,
     params:
-        cfg=keypoints_params(),
+        cfg=stage_params("keypoints"),
     script:
         "../workflow/scripts/keypoints.py"
 

@@ -31,3 +31,27 @@ def synth_clip(tmp_path_factory):
 @pytest.fixture
 def python_exe() -> str:
     return sys.executable
+
+
+@pytest.fixture
+def dry_run(tmp_path):
+    """`dry_run({section: values}, *args)`: snakemake -n on a copy of .test/config with those
+    config sections updated; returns the CompletedProcess (output in stdout + stderr)."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    def run(sections: dict, *args, name="wf"):
+        work = tmp_path / name
+        shutil.copytree(REPO / ".test" / "config", work / "config")
+        config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+        for section, values in sections.items():
+            config[section] = {**config.get(section, {}), **values}
+        (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
+                               str(REPO / "Snakefile"), "-n",
+                               *(args or ("--cores", "2", "--resources", "gpu=1"))],
+                              cwd=work, capture_output=True, text=True)
+
+    return run

@@ -130,39 +130,16 @@ def test_a_failing_program_stops_with_its_message_and_writes_nothing(tmp_path, f
     assert not out.exists()
 
 
-def dry_run(tmp_path, keypoints: dict, *extra):
-    import shutil
-    import subprocess
-    import yaml
-    repo = Path(__file__).resolve().parent.parent
-    work = tmp_path / "wf"
-    shutil.copytree(repo / ".test" / "config", work / "config")
-    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
-    config["keypoints"] = {**config["keypoints"], **keypoints}
-    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
-                           str(repo / "Snakefile"), "-n", *(extra or ("--cores", "2",
-                                                                       "--resources", "gpu=1"))],
-                          cwd=work, capture_output=True, text=True)
-
-
-def test_the_workflow_stops_before_any_job_without_the_program(tmp_path):
-    run = dry_run(tmp_path, {"backend": "openpose"})
-    output = run.stdout + run.stderr
-    assert run.returncode != 0
-    assert "keypoints.openpose.bin is not set" in output and "rule keypoints:" not in output
-
-
-def test_the_keypoints_job_of_a_program_holds_a_gpu(tmp_path, openpose):
-    run = dry_run(tmp_path, {"backend": "openpose", "openpose": openpose["openpose"]})
+def test_the_keypoints_job_of_a_program_holds_a_gpu(dry_run, openpose):
+    run = dry_run({"keypoints": {"backend": "openpose", "openpose": openpose["openpose"]}})
     assert run.returncode == 0, run.stderr[-2000:]
     block = run.stdout[run.stdout.index("rule keypoints:"):]
     assert "gpu=1" in block[:block.index("\n\n")]
 
 
-def test_the_slurm_profile_gives_the_program_its_gpu(tmp_path, openpose):
+def test_the_slurm_profile_gives_the_program_its_gpu(dry_run, openpose):
     profile = Path(__file__).resolve().parent.parent / "profiles" / "slurm"
-    run = dry_run(tmp_path, {"backend": "openpose", "openpose": openpose["openpose"]},
+    run = dry_run({"keypoints": {"backend": "openpose", "openpose": openpose["openpose"]}},
                   "--profile", str(profile))
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-2000:]
@@ -171,10 +148,11 @@ def test_the_slurm_profile_gives_the_program_its_gpu(tmp_path, openpose):
 
 
 @pytest.mark.slow
-def test_a_program_backend_makes_the_dataset_keypoints_through_the_workflow(tmp_path, openpose):
+def test_a_program_backend_makes_the_dataset_keypoints_through_the_workflow(tmp_path, dry_run,
+                                                                           openpose):
     import subprocess
     repo = Path(__file__).resolve().parent.parent
-    run = dry_run(tmp_path, {"backend": "openpose", "openpose": openpose["openpose"]},
+    run = dry_run({"keypoints": {"backend": "openpose", "openpose": openpose["openpose"]}},
                   "--cores", "2", "results/subjects/demo_target/openpose_json")
     assert run.returncode == 0
     run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"),

@@ -3,14 +3,11 @@ needs torchvision, which does not install beside this CPU torch): prompting from
 keypoints on key frames, propagation forward then backward, chunking, and the same refinement
 as the mediapipe backend; plus the checks that name the keys."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-import yaml
 
 from pose_animate.appearance.masks import compute_masks, iou
 from pose_animate.appearance.sam2_masks import (PROMPT_JOINTS, build_predictor, check_sam2,
@@ -19,7 +16,6 @@ from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
 from stick_figure import background, make_subject_folder
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 class StandInPredictor:
@@ -109,25 +105,11 @@ def test_missing_package_and_weights_name_what_to_set(tmp_path):
         build_predictor(cfg, "cpu")
 
 
-def dry_run(tmp_path, masks: dict):
-    import shutil
-    work = tmp_path / "wf"
-    shutil.copytree(REPO / ".test" / "config", work / "config")
-    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
-    config["masks"] = masks
-    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
-                           str(REPO / "Snakefile"), "-n", "--cores", "2", "--resources",
-                           "gpu=1"], cwd=work, capture_output=True, text=True)
-
-
-def test_the_workflow_checks_sam2_first_and_gives_its_job_a_gpu(tmp_path):
-    run = dry_run(tmp_path, {"backend": "sam2"})
-    assert run.returncode != 0 and "masks.sam2.checkpoint is not set" in run.stdout + run.stderr
+def test_the_masks_job_of_sam2_holds_a_gpu(tmp_path, dry_run):
     weights = tmp_path / "sam2.pt"
     weights.write_bytes(b"x")
-    run = dry_run(tmp_path / "again", {"backend": "sam2", "sam2": {
-        "checkpoint": str(weights), "config": "configs/sam2.1/sam2.1_hiera_l.yaml"}})
+    run = dry_run({"masks": {"backend": "sam2", "sam2": {
+        "checkpoint": str(weights), "config": "configs/sam2.1/sam2.1_hiera_l.yaml"}}})
     assert run.returncode == 0, run.stderr[-2000:]
     block = run.stdout[run.stdout.index("rule masks:"):]
     assert "gpu=1" in block[:block.index("\n\n")]

@@ -16,7 +16,7 @@ from ..core.atomic import atomic_dir
 from ..core.errors import PoseAnimateError
 from ..core.formats import frame_name, list_frames, read_image, read_openpose_folder, write_iuv
 from ..core.runlog import log, progress
-from .detectron2_backend import load_predictor, predict_iuv
+from .detectron2_backend import load_predictor, predict_iuv_batch
 from .import_dump import import_dump, import_iuv_folder
 from .skeleton import SkeletonIUV
 
@@ -38,14 +38,15 @@ def read_mask(mask_dir: Path, t: int, shape) -> np.ndarray:
 
 
 def densepose_iuv(frames_dir, keypoints_dir, out_dir, settings: dict, *, masks=None,
-                  source=None) -> dict:
+                  source=None, predictor=None) -> dict:
     """The densepose stage: one IUV PNG per frame into `out_dir` (atomically); return the
     record.
 
     `settings` is the config's `densepose` section. `masks` is the person mask folder (the
     rule gives it to the skeleton backend when `use_masks` is on; without it the silhouette
     is made of the keypoints' capsules); `source` is what the import backend reads (the
-    rule's import input: `import_path` with the subject filled in).
+    rule's import input: `import_path` with the subject filled in); `predictor`, for the
+    detectron2 backend, one already built (else built from the config and weights).
     """
     backend = settings["backend"]
     if backend not in BACKENDS:
@@ -67,7 +68,7 @@ def densepose_iuv(frames_dir, keypoints_dir, out_dir, settings: dict, *, masks=N
         else:
             record.update(_detectron2(frames, keypoints, tmp, settings["detectron2_config"],
                                       settings["detectron2_weights"], settings["min_score"],
-                                      settings["device"]))
+                                      settings["device"], settings["batch_size"], predictor))
     record["seconds"] = round(time.perf_counter() - start, 2)
     log.info("densepose (%s): %d frames, %d without a person, %.1f s -> %s", backend,
              len(frames), record["frames_without_person"], record["seconds"], out_dir)
@@ -110,12 +111,20 @@ def _import(import_path, frames, keypoints, out, min_score):
     return {"import_path": str(path), **result}
 
 
-def _detectron2(frames, keypoints, out, config, weights, min_score, device):
-    predictor = load_predictor(config, weights, device)
+def _detectron2(frames, keypoints, out, config, weights, min_score, device, batch_size=4,
+                predictor=None):
+    """IUV of every frame from DensePose R-CNN, `batch_size` frames a forward pass."""
+    predictor = predictor or load_predictor(config, weights, device)
     empty = 0
-    for t, frame in enumerate(progress(frames, desc="densepose detectron2")):
-        parts, u, v = predict_iuv(predictor, read_image(frame), keypoints[t], min_score)
-        empty += int(not parts.any())
-        write_iuv(out / frame_name(t), parts, u, v)
+    bar = progress(total=len(frames), desc="densepose detectron2")
+    for start in range(0, len(frames), batch_size):
+        batch = list(range(start, min(start + batch_size, len(frames))))
+        results = predict_iuv_batch(predictor, [read_image(frames[t]) for t in batch],
+                                    [keypoints[t] for t in batch], min_score)
+        for t, (parts, u, v) in zip(batch, results):
+            empty += int(not parts.any())
+            write_iuv(out / frame_name(t), parts, u, v)
+        bar.update(len(batch))
+    bar.close()
     return {"detectron2_config": str(config), "detectron2_weights": str(weights),
-            "frames_without_person": empty}
+            "batch_size": batch_size, "frames_without_person": empty}

@@ -1,0 +1,21 @@
+"""Every backend that needs a program, a package's weights or model files the config names
+stops the run before any job when they are not there, with a message naming the key."""
+
+import pytest
+
+
+@pytest.mark.parametrize("sections, key", [
+    ({"keypoints": {"backend": "openpose"}}, "keypoints.openpose.bin is not set"),
+    ({"keypoints": {"backend": "openpose", "openpose": {"bin": "/no/openpose.bin"}}},
+     "keypoints.openpose.bin is '/no/openpose.bin'"),
+    ({"keypoints": {"backend": "alphapose"}}, "keypoints.alphapose.script is not set"),
+    ({"keypoints": {"backend": "rtmlib"}}, "keypoints.rtmlib.det_model is not set"),
+    ({"masks": {"backend": "sam2"}}, "masks.sam2.checkpoint is not set"),
+    ({"densepose": {"backend": "detectron2"}}, "densepose.detectron2_config is not set"),
+], ids=["openpose", "openpose-path", "alphapose", "rtmlib", "sam2", "detectron2"])
+def test_a_missing_program_or_weight_stops_the_run_before_any_job(dry_run, sections, key):
+    run = dry_run(sections)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0 and key in output, output[-2000:]
+    assert "Fix:" in output and "rule " not in output.split(key)[0].split("\n")[-1]
+    assert "Job stats" not in output  # nothing was planned
