@@ -22,7 +22,7 @@ rule masks:
     benchmark:
         "benchmarks/masks/{subject}.tsv"
     conda:
-        "../envs/vision.yaml"
+        "../envs/masks.yaml"
     threads: 1
     resources:
         gpu=int(config["masks"]["backend"] == "sam2"),

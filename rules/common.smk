@@ -188,6 +188,12 @@ def export_plan(wildcards):
     }
 
 
+def export_settings(wildcards):
+    """The export settings this layout reads (a change to another layout's reruns nothing)."""
+    cfg = config["export"]
+    return {"link": cfg["link"], wildcards.layout: cfg[wildcards.layout]}
+
+
 def export_inputs(wildcards):
     """What the export reads: its layout's parts of every subject (and, with driving:, the
     driving subject's skeletons raw and normalized into the subject's body frame)."""

@@ -24,7 +24,7 @@ rule export_layout:
     conda:
         "../envs/vision.yaml"
     params:
-        cfg=config["export"],
+        cfg=export_settings,
         plan=export_plan,
     script:
         "../workflow/scripts/export.py"

@@ -22,7 +22,8 @@ PROVIDERS = {
     "sklearn": {"scikit-learn"},
 }
 # Optional backends, imported only when installed (never listed in the default envs).
-OPTIONAL = {"detectron2", "densepose", "mmpose", "mmcv", "mmdet", "mmengine"}
+OPTIONAL = {"detectron2", "densepose", "mmpose", "mmcv", "mmdet", "mmengine", "sam2",
+            "onnxruntime"}
 STDLIB = set(sys.stdlib_module_names) | {"snakemake", "pose_animate"}
 
 

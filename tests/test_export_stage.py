@@ -32,7 +32,7 @@ def test_links_land_as_configured_and_stay_valid(alice, tmp_path, how):
         assert (frame.stat().st_nlink == 2) == (how == "hardlink")
     # at load_size = the frame size, IUV and flow are linked too; keypoints always written
     assert record["files"]["linked" if how != "copy" else "copied"] == 8 * 3 + 7 * 2 + 2
-    assert record["files"]["written"] == 8
+    assert record["files"]["written"] == 8 + 1  # the keypoints, and train_flags.txt
 
 
 def test_a_failed_export_leaves_no_folder(alice, tmp_path):

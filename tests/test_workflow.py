@@ -132,6 +132,12 @@ def test_exports_are_built_and_a_dataset_change_reruns_only_its_exports(demo_run
     finally:
         sheet.write_text(SHEET)
     exports = {wildcards for rule, wildcards in jobs if rule == "export_layout"}
+    # another layout's setting changes nothing here
+    other = yaml.safe_load((demo_run / "config" / "export.yaml").read_text())
+    other["export"]["mraa"] = {"size": 128}
+    (demo_run / "other.yaml").write_text(yaml.safe_dump(other))
+    unchanged = snakemake(demo_run, "export", "-n", "--configfile", "other.yaml")
+    assert "Nothing to be done" in unchanged.stdout + unchanged.stderr
     assert exports == {"layout=gfla, name=figures", "layout=animate_anyone, name=figures"}, jobs
     for rule, wildcards in jobs:
         assert rule in ("export", "export_layout") or "subject=newcomer" in wildcards, (rule, wildcards)
