@@ -239,12 +239,13 @@ def _sam2_masks(seq, people, settings, refiner, out_dir, predictor=None):
     """(t, mask) of every frame from SAM2's propagation, refined as mediapipe's are."""
     import torch
 
-    from ..renderers.device import pick_device
     from .sam2_masks import build_predictor, sam2_probabilities
 
-    device = pick_device(settings["sam2"]["device"])
-    predictor = predictor or build_predictor(settings, str(device))
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else \
+    device = settings["sam2"]["device"]
+    if device == "auto":  # the job's GPU (allocate_gpu made it the only one visible)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    predictor = predictor or build_predictor(settings, device)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else \
         contextlib.nullcontext()
     with scratch_dir(out_dir) as scratch, torch.inference_mode(), autocast:
         for t, prob in sam2_probabilities(seq, people, settings, scratch, predictor):
