@@ -1,4 +1,5 @@
-"""pose_animate.devices: one GPU per concurrent job, from lock files, on fake device lists."""
+"""pose_animate.devices: distinct GPUs per concurrent job, from lock files, on fake device
+lists."""
 
 import os
 import subprocess
@@ -17,12 +18,38 @@ def test_concurrent_jobs_get_distinct_devices(tmp_path):
         assert env["CUDA_VISIBLE_DEVICES"] == first
         with allocate_gpu(["0", "1"], tmp_path, environ=dict(env)) as second:
             assert {first, second} == {"0", "1"}
-            with pytest.raises(PoseAnimateError, match="stayed busy.*--resources gpu"):
+            with pytest.raises(PoseAnimateError, match="not free at once.*--resources gpu"):
                 with allocate_gpu(["0", "1"], tmp_path, wait_s=0, environ={}):
                     pass
     assert "CUDA_VISIBLE_DEVICES" not in env  # restored
     with allocate_gpu(["0", "1"], tmp_path, environ={}) as again:
         assert again == "0"  # released locks are free again
+
+
+def test_a_job_needing_n_gets_n_distinct_devices(tmp_path):
+    devices = ["0", "1", "2", "3"]
+    with allocate_gpu(devices, tmp_path, environ={}, count=2) as first:
+        with allocate_gpu(devices, tmp_path, environ={}, count=2) as second:
+            assert first == "0,1" and second == "2,3"
+            env = {}
+            with pytest.raises(PoseAnimateError, match="2 of the GPUs"):
+                with allocate_gpu(devices, tmp_path, wait_s=0, environ=env, count=2):
+                    pass
+            assert env == {}
+    # three busy, one free: a two-GPU job waits and holds nothing meanwhile
+    with allocate_gpu(devices, tmp_path, environ={}, count=3) as three:
+        assert three == "0,1,2"
+        with pytest.raises(PoseAnimateError):
+            with allocate_gpu(devices, tmp_path, wait_s=0, environ={}, count=2):
+                pass
+        with allocate_gpu(devices, tmp_path, environ={}, count=1) as last:
+            assert last == "3"  # the waiting job did not keep it
+
+
+def test_more_gpus_than_the_machine_has_is_an_error_at_once(tmp_path):
+    with pytest.raises(PoseAnimateError, match="needs 3 GPUs and this machine shows 2"):
+        with allocate_gpu(["0", "1"], tmp_path, environ={}, count=3, wait_s=3600):
+            pass
 
 
 def test_another_process_holding_a_device_is_respected(tmp_path):

@@ -7,8 +7,8 @@
 
 `stage_job` opens the job's log, names the job's subject in any PoseAnimateError the library
 raises (library functions take no `subject=` only to word their errors), validates the rule's
-config section (`params.cfg`) into `job.settings` with every default, and holds a GPU when the
-rule declares `resources: gpu`. `job.optional(name)` is an optional input or None, and
+config section (`params.cfg`) into `job.settings` with every default, and holds as many GPUs
+as the rule declares (`resources: gpu`). `job.optional(name)` is an optional input or None, and
 `job.save` writes the record (`output.record`) and the QA pictures (returned as BGR arrays by
 the QA functions) atomically.
 """
@@ -77,7 +77,7 @@ def stage_job(smk, section: str | None = None):
         try:
             job = StageJob(smk, section)
             gpus = int(getattr(smk.resources, "gpu", 0) or 0)
-            with allocate_gpu() if gpus else contextlib.nullcontext():
+            with allocate_gpu(count=gpus) if gpus else contextlib.nullcontext():
                 yield job
         except PoseAnimateError as exc:
             _name_job(exc, smk)
