@@ -19,3 +19,22 @@ def test_a_missing_program_or_weight_stops_the_run_before_any_job(dry_run, secti
     assert run.returncode != 0 and key in output, output[-2000:]
     assert "Fix:" in output and "rule " not in output.split(key)[0].split("\n")[-1]
     assert "Job stats" not in output  # nothing was planned
+
+
+def test_the_slurm_profile_gives_each_gpu_backend_its_gpu(dry_run, tmp_path):
+    from pathlib import Path
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"x")
+    onnx = {"det_model": str(weights), "pose_model": str(weights)}
+    profile = Path(__file__).resolve().parent.parent / "profiles" / "slurm"
+    run = dry_run({"keypoints": {"backend": "rtmlib", "rtmlib": onnx},
+                   "masks": {"backend": "sam2", "sam2": {"checkpoint": str(weights),
+                                                         "config": "sam2.1_hiera_l.yaml"}},
+                   "densepose": {"backend": "detectron2", "detectron2_config": str(weights),
+                                 "detectron2_weights": str(weights)}},
+                  "--profile", str(profile))
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out[-2000:]
+    for rule in ("keypoints", "masks", "densepose"):
+        block = out[out.index(f"rule {rule}:"):]
+        assert "gpu=1" in block[:block.index("\n\n")], rule
