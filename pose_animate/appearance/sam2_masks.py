@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.body import J
 from ..core.draw import evenly_spaced
+from ..core.config import configured_path
 from ..core.errors import PoseAnimateError
 from ..core.runlog import log
 
@@ -28,18 +29,12 @@ MIN_PROMPTS = 3  # points a frame needs to be a key frame
 
 def check_sam2(cfg: dict) -> None:
     """Before any job: the checkpoint and the model config are where the config says."""
-    for key, what in (("checkpoint", "the SAM2 checkpoint (sam2.1_hiera_large.pt)"),
-                      ("config", "its model config (configs/sam2.1/sam2.1_hiera_l.yaml)")):
-        value = cfg["sam2"][key]
-        if not value:
-            raise PoseAnimateError(f"masks.backend sam2 needs {what}, and masks.sam2.{key} is "
-                                   "not set.", path="config",
-                                   fix=f"set masks.sam2.{key} to its path on this machine.")
-        # the config may also be a name inside the sam2 package (its Hydra search path)
-        if key == "checkpoint" and not Path(value).expanduser().is_file():
-            raise PoseAnimateError(f"masks.sam2.checkpoint is {value!r}: no such file.",
-                                   path="config", fix="set it to the downloaded checkpoint "
-                                                      "(nothing is downloaded at run time).")
+    configured_path(cfg["sam2"]["checkpoint"], "masks.sam2.checkpoint",
+                    "the SAM2 checkpoint (sam2.1_hiera_large.pt)")
+    # the model config may also be a name inside the sam2 package (its Hydra search path)
+    if not cfg["sam2"]["config"]:
+        configured_path(None, "masks.sam2.config",
+                        "its model config (configs/sam2.1/sam2.1_hiera_l.yaml)")
 
 
 def build_predictor(cfg: dict, device: str):

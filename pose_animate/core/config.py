@@ -6,6 +6,7 @@ import os
 import difflib
 import functools
 import re
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -96,6 +97,26 @@ def check_yaml_syntax(path) -> None:
         raise PoseAnimateError(f"{where}YAML syntax error ({problem}).", path=path,
                                fix="check the indentation (spaces, not tabs), colons and "
                                    "brackets on that line and the one before.")
+
+
+def configured_path(value, key: str, what: str, kind: str = "file") -> Path:
+    """The local file, folder or program (`kind`) that config key `key` names, checked to be
+    there; an error naming the key otherwise (nothing is ever downloaded in its place). A
+    program may also be a name on PATH."""
+    if not value:
+        raise PoseAnimateError(f"{key} is not set: it names {what}.", path="config",
+                               fix=f"set {key} to its path on this machine.")
+    found = shutil.which(value) if kind == "program" else None
+    path = Path(os.path.expanduser(found or value))
+    there = path.is_dir() if kind == "folder" else path.is_file()
+    if kind == "program":
+        there = there and os.access(path, os.X_OK)
+    if not there:
+        raise PoseAnimateError(
+            f"{key} is {value!r}: no such {'executable' if kind == 'program' else kind}.",
+            path="config", fix=f"set {key} to {what} on this machine (installed programs and "
+                               "weights are never downloaded).")
+    return path
 
 
 def settings(section: str, values: dict | None = None, **overrides) -> dict:

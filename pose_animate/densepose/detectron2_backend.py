@@ -10,11 +10,11 @@ detected box (coarse and fine segmentation, U, V at the head resolution) is conv
 `convert.chart_output_to_result`, the same code the tests check.
 """
 
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..core.config import configured_path
 from ..core.errors import PoseAnimateError
 from .convert import chart_output_to_result, paste, select_person
 
@@ -25,15 +25,10 @@ INSTALL_FIX = ("install detectron2 and its DensePose project (pip install "
 
 def check_files(cfg: dict) -> None:
     """Before any job: the model config and weights are where the config says."""
-    for what, key in (("config", "detectron2_config"), ("weights", "detectron2_weights")):
-        path = cfg[key]
-        if not path or not Path(path).expanduser().is_file():
-            raise PoseAnimateError(
-                f"densepose.backend detectron2 needs the DensePose {what} file, and "
-                f"densepose.{key} is {'not set' if not path else repr(path) + ': no such file'}.",
-                path="config", fix=f"set densepose.{key} to a local file (the model zoo's "
-                                   "densepose_rcnn_R_50_FPN_s1x.yaml and its model_final_*.pkl, "
-                                   "downloaded beforehand).")
+    for key, what in (("detectron2_config", "a DensePose chart config "
+                                            "(densepose_rcnn_R_50_FPN_s1x.yaml)"),
+                      ("detectron2_weights", "its weights (the model zoo's model_final_*.pkl)")):
+        configured_path(cfg[key], f"densepose.{key}", what)
 
 
 def load_predictor(config_path, weights_path, device: str | None = None):
@@ -46,14 +41,7 @@ def load_predictor(config_path, weights_path, device: str | None = None):
     except ImportError as exc:
         raise PoseAnimateError(f"detectron2 with DensePose is not importable ({exc}).",
                                fix=INSTALL_FIX)
-    for what, path, key in (("config", config_path, "densepose.detectron2_config"),
-                            ("weights", weights_path, "densepose.detectron2_weights")):
-        if not path or not Path(path).is_file():
-            raise PoseAnimateError(
-                f"the DensePose {what} file is missing.", path=path or "(not set)",
-                fix=f"set {key} to a local file (e.g. densepose_rcnn_R_50_FPN_s1x.yaml and "
-                    f"its model_final_*.pkl from the DensePose model zoo, downloaded "
-                    f"beforehand).")
+    check_files({"detectron2_config": config_path, "detectron2_weights": weights_path})
     cfg = get_cfg()
     add_densepose_config(cfg)
     cfg.merge_from_file(str(config_path))

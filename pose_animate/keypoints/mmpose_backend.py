@@ -7,24 +7,17 @@ Every person found is returned; `detect.detect_folder` follows the most prominen
 The 133 points map to OpenPose's 137 with `mapping.wholebody_to_openpose`.
 """
 
-from pathlib import Path
 
 import numpy as np
 
+from ..core.config import configured_path
 from ..core.errors import PoseAnimateError
 from .mapping import wholebody_to_openpose
 
 
 def _local_file(path, key: str) -> str:
-    if not path:
-        raise PoseAnimateError(f"keypoints.{key} is not set; the mmpose backend needs a local "
-                               "file (nothing is downloaded).", path="config/config.yaml",
-                               fix=f"set keypoints.{key} to the downloaded file, or use "
-                                   "keypoints.backend: mediapipe.")
-    if not Path(path).is_file():
-        raise PoseAnimateError(f"keypoints.{key} does not exist.", path=path,
-                               fix=f"correct keypoints.{key} in the config.")
-    return str(path)
+    return str(configured_path(path, f"keypoints.{key}", "a local mmpose file (or use "
+                                                         "keypoints.backend: mediapipe)"))
 
 
 class MMPoseBackend:

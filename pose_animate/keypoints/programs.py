@@ -10,14 +10,13 @@ the config is read) and names the key to set when the program, its models or wei
 where the config says.
 """
 
-import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ..core.atomic import scratch_dir
+from ..core.config import configured_path
 from ..core.errors import PoseAnimateError
 from ..core.formats import list_frames, read_image
 from ..core.runlog import log
@@ -28,46 +27,27 @@ PROGRAMS = ("openpose", "alphapose")
 ALPHAPOSE_RESULTS = "alphapose-results.json"  # what its demo_inference.py writes
 
 
-def _need(value, key: str, what: str, kind: str = "file") -> Path:
-    """The path `value` of config key `key`, checked to exist (a file, a folder or a program
-    on PATH); a clear error naming the key otherwise."""
-    if not value:
-        raise PoseAnimateError(f"keypoints.backend needs {what}, and {key} is not set.",
-                               path="config", fix=f"set {key} to its path on this machine.")
-    found = shutil.which(value) if kind == "program" else None
-    path = Path(os.path.expanduser(found or value))
-    ok = path.is_dir() if kind == "folder" else path.is_file()
-    if kind == "program":
-        ok = ok and os.access(path, os.X_OK)
-    if not ok:
-        raise PoseAnimateError(
-            f"{key} is {value!r}: no such {'executable' if kind == 'program' else kind}.",
-            path="config", fix=f"set {key} to {what} on this machine (installed programs and "
-                               "weights are never downloaded).")
-    return path
-
-
 def check_program(cfg: dict) -> None:
     """Stop before any job when the selected program, its models or weights are missing."""
     if cfg["backend"] == "openpose":
         op = cfg["openpose"]
-        _need(op["bin"], "keypoints.openpose.bin", "the OpenPose binary (openpose.bin)",
+        configured_path(op["bin"], "keypoints.openpose.bin", "the OpenPose binary (openpose.bin)",
               "program")
-        _need(op["model_folder"], "keypoints.openpose.model_folder",
+        configured_path(op["model_folder"], "keypoints.openpose.model_folder",
               "OpenPose's models/ folder (pose/body_25, face, hand)", "folder")
     elif cfg["backend"] == "alphapose":
         ap = cfg["alphapose"]
-        _need(ap["script"], "keypoints.alphapose.script",
+        configured_path(ap["script"], "keypoints.alphapose.script",
               "AlphaPose's scripts/demo_inference.py")
-        _need(ap["config"], "keypoints.alphapose.config", "the AlphaPose model config (.yaml)")
-        _need(ap["checkpoint"], "keypoints.alphapose.checkpoint",
+        configured_path(ap["config"], "keypoints.alphapose.config", "the AlphaPose model config (.yaml)")
+        configured_path(ap["checkpoint"], "keypoints.alphapose.checkpoint",
               "the AlphaPose checkpoint (.pth)")
 
 
 def openpose_command(cfg: dict, frames_dir, json_dir) -> list[str]:
     """OpenPose on a folder of frames, JSON only (no window, no rendering)."""
     op = cfg["openpose"]
-    cmd = [str(_need(op["bin"], "keypoints.openpose.bin", "the OpenPose binary", "program")),
+    cmd = [str(configured_path(op["bin"], "keypoints.openpose.bin", "the OpenPose binary", "program")),
            "--image_dir", str(frames_dir), "--write_json", str(json_dir),
            "--model_folder", str(op["model_folder"]), "--model_pose", "BODY_25",
            # "=": the value starts with "-" (-1x368), which an option parser reads as a flag

@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.config import configured_path
 from ..core.errors import PoseAnimateError
 from .mapping import wholebody_to_openpose
 
@@ -35,15 +36,7 @@ def check_models(cfg: dict) -> None:
     """Before any job: both ONNX files are where the config says."""
     for key, what in (("det_model", "the person detector (yolox_l.onnx or another YOLOX)"),
                       ("pose_model", "the whole-body pose model (dw-ll_ucoco_384.onnx, rtmw)")):
-        value = cfg["rtmlib"][key]
-        if not value:
-            raise PoseAnimateError(f"keypoints.backend rtmlib needs {what}, and "
-                                   f"keypoints.rtmlib.{key} is not set.", path="config",
-                                   fix=f"set keypoints.rtmlib.{key} to the local .onnx file.")
-        if not Path(value).expanduser().is_file():
-            raise PoseAnimateError(f"keypoints.rtmlib.{key} is {value!r}: no such file.",
-                                   path="config", fix="set it to the downloaded .onnx file "
-                                                      "(nothing is downloaded at run time).")
+        configured_path(cfg["rtmlib"][key], f"keypoints.rtmlib.{key}", what)
 
 
 def session(path, device: str = "auto"):
