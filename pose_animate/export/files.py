@@ -14,10 +14,9 @@ import os
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from ..core.formats import write_flo
+from ..core.formats import write_flo, write_image
 
 LINKS = ("hardlink", "symlink", "copy")
 
@@ -52,12 +51,8 @@ class Placer:
 
     def image(self, dst, img: np.ndarray, params=()) -> None:
         """Write a new image (PNG, or JPEG by the suffix) into the export."""
-        dst = Path(dst)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        ok, data = cv2.imencode(dst.suffix, np.ascontiguousarray(img), list(params))
-        if not ok:
-            raise OSError(errno.EIO, f"could not encode {dst.name}", str(dst))
-        dst.write_bytes(data.tobytes())
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        write_image(dst, np.ascontiguousarray(img), params)
         self.counts["written"] += 1
 
     def image_or_link(self, src, dst, img_fn) -> None:

@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 
 from ..core.errors import PoseAnimateError
-from ..core.formats import list_frames, read_fps, read_image, read_openpose_folder
+from ..core.formats import read_fps, read_openpose_folder
+from ..core.frameseq import FrameSequence
 
 # The parts a layout may read (its PARTS): dataset-folder entries, the raw keypoints, and "fps"
 # (the frames stage's record). The stage (and config section) that makes each, for errors.
@@ -30,12 +31,11 @@ class Subject:
         self.name, self.folder = name, Path(folder)
         self.raw = Path(raw) if raw else None
         self.record = Path(record) if record else None  # the frames stage's (its fps)
-        self.frames = list_frames(self.part("frames"))
-        if not self.frames:
-            raise PoseAnimateError("the dataset folder holds no frames.", subject=name,
-                                   path=self.part("frames"), fix="rerun the frames stage.")
-        first = read_image(self.frames[0])
-        self.size = first.shape[:2]  # (H, W)
+        try:
+            self.seq = FrameSequence(self.part("frames"))
+        except PoseAnimateError as exc:
+            raise exc.name_job(subject=name)
+        self.frames, self.size = self.seq.paths, self.seq.size  # size: (H, W)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -72,13 +72,10 @@ class Subject:
         return files
 
     def image(self, t: int) -> np.ndarray:
-        img = read_image(self.frames[t])
-        if img.shape[:2] != self.size:
-            raise PoseAnimateError(
-                f"frame is {img.shape[1]}x{img.shape[0]}, the first is "
-                f"{self.size[1]}x{self.size[0]}.", subject=self.name, path=self.frames[t],
-                fix="rerun the frames stage (snakemake --forcerun frames).")
-        return img
+        try:
+            return self.seq.read(t)
+        except PoseAnimateError as exc:
+            raise exc.name_job(subject=self.name)
 
     def check_size(self, path, img: np.ndarray) -> np.ndarray:
         """`img` (a mask, IUV or plate read from `path`), checked to be on the frames' grid."""
