@@ -25,7 +25,7 @@ rule masks:
         "../envs/masks.yaml"
     threads: 1
     resources:
-        gpu=int(config["masks"]["backend"] == "sam2"),
+        gpu=stage_gpus("masks"),
     params:
         cfg=stage_params("masks"),
     script:

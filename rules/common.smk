@@ -87,10 +87,22 @@ def stage_params(section):
     return {k: v for k, v in cfg.items() if k not in unused}
 
 
+# The backends that run on a GPU, by stage: their job declares one (`resources: gpu`).
+GPU_BACKENDS = {
+    "keypoints": (*PROGRAMS, "rtmlib"),
+    "masks": ("sam2",),
+    "densepose": ("detectron2",),
+}
+
+
+def stage_gpus(section):
+    """The GPUs a stage's job takes: one when its backend runs on a GPU."""
+    return int(config[section]["backend"] in GPU_BACKENDS[section])
+
+
 def keypoints_gpus(wildcards):
-    """A GPU for the keypoints job of a program or rtmlib (not for an import)."""
-    gpu = config["keypoints"]["backend"] in (*PROGRAMS, "rtmlib")
-    return int(gpu and not keypoints_source(wildcards))
+    """stage_gpus for the keypoints job, none when the subject's keypoints are imported."""
+    return 0 if keypoints_source(wildcards) else stage_gpus("keypoints")
 
 
 def appearance_import(section):

@@ -25,7 +25,7 @@ rule densepose:
         "../envs/densepose.yaml"
     threads: 1
     resources:
-        gpu=1 if config["densepose"]["backend"] == "detectron2" else 0,
+        gpu=stage_gpus("densepose"),
     params:
         cfg=stage_params("densepose"),
     script:
