@@ -176,17 +176,19 @@ class MaskRefiner:
     def __call__(self, image: np.ndarray, points: np.ndarray | None) -> np.ndarray:
         """uint8 (H, W) mask of the person whose keypoints are `points` ((K, 3), None = no
         guidance); 0/255, or 0..255 when soft."""
-        has_person = points is not None and (points[:, 2] > self.min_conf).any()
-        if self.keypoint_guided and not has_person:
-            self._previous = None
-            return np.zeros(image.shape[:2], np.uint8)
-        return self.refine(image, points, self.probability(image, points if has_person else None))
+        has_person = self._has_person(points)
+        skip = self.keypoint_guided and not has_person  # refine() returns an empty mask
+        prob = None if skip else self.probability(image, points if has_person else None)
+        return self.refine(image, points, prob)
+
+    def _has_person(self, points) -> bool:
+        return points is not None and bool((points[:, 2] > self.min_conf).any())
 
     def refine(self, image: np.ndarray, points: np.ndarray | None,
-               prob: np.ndarray) -> np.ndarray:
-        """The recipe after segmentation, on a probability made by any segmenter."""
-        has_person = points is not None and (points[:, 2] > self.min_conf).any()
-        if self.keypoint_guided and not has_person:
+               prob: np.ndarray | None) -> np.ndarray:
+        """The recipe after segmentation, on a probability made by any segmenter (None
+        only where the keypoints hold nobody)."""
+        if self.keypoint_guided and not self._has_person(points):
             self._previous = None
             return np.zeros(image.shape[:2], np.uint8)
         if self.temporal_weight > 0 and self._previous is not None:
