@@ -78,10 +78,12 @@ rule flow:
     benchmark:
         "benchmarks/flow/{subject}.tsv"
     conda:
-        "../envs/vision.yaml"
+        "../envs/flow.yaml"
     threads: 2
+    resources:
+        gpu=stage_gpus("flow"),
     params:
-        cfg=config["flow"],
+        cfg=stage_params("flow"),
     script:
         "../workflow/scripts/flow.py"
 

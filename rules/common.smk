@@ -5,6 +5,7 @@ from snakemake.exceptions import WorkflowError
 from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.export.plan import LAYOUTS as EXPORT_LAYOUTS, plan_exports
+from pose_animate.appearance.flow import LEARNED as LEARNED_FLOW, check_checkpoint
 from pose_animate.appearance.sam2_masks import check_sam2
 from pose_animate.densepose.detectron2_backend import check_files
 from pose_animate.keypoints.programs import PROGRAMS, check_program
@@ -32,6 +33,8 @@ try:
         check_sam2(config["masks"])
     if config["densepose"]["backend"] == "detectron2":
         check_files(config["densepose"])
+    if config["flow"]["method"] in LEARNED_FLOW:
+        check_checkpoint(config["flow"])
     # (family, subject or dataset) -> the model's plan: scope, train and test subjects
     MODELS = {
         (m["family"], m["name"]): m
@@ -72,19 +75,26 @@ BACKEND_ONLY = {
     },
     "masks": {"sam2": ["sam2"]},
     "densepose": {"detectron2": ["batch_size"]},
+    "flow": {
+        method: ["checkpoint", "iterations", "batch_size", "precision"]
+        for method in LEARNED_FLOW
+    },
 }
 
 
-def stage_params(section):
-    """config[section] without the settings of its backends not in use (BACKEND_ONLY)."""
+def stage_backend(section):
+    """The backend a stage's section chooses (the flow stage calls it `method`)."""
     cfg = config[section]
-    unused = {
-        key
-        for backend, keys in BACKEND_ONLY[section].items()
-        if backend != cfg["backend"]
-        for key in keys
-    }
-    return {k: v for k, v in cfg.items() if k not in unused}
+    return cfg.get("backend", cfg.get("method"))
+
+
+def stage_params(section):
+    """config[section] without the settings that only its backends not in use read
+    (BACKEND_ONLY)."""
+    backends = BACKEND_ONLY[section]
+    used = set(backends.get(stage_backend(section), ()))
+    unused = {key for keys in backends.values() for key in keys} - used
+    return {k: v for k, v in config[section].items() if k not in unused}
 
 
 # The backends that run on a GPU, by stage: their job declares one (`resources: gpu`).
@@ -92,12 +102,13 @@ GPU_BACKENDS = {
     "keypoints": (*PROGRAMS, "rtmlib"),
     "masks": ("sam2",),
     "densepose": ("detectron2",),
+    "flow": LEARNED_FLOW,
 }
 
 
 def stage_gpus(section):
     """The GPUs a stage's job takes: one when its backend runs on a GPU."""
-    return int(config[section]["backend"] in GPU_BACKENDS[section])
+    return int(stage_backend(section) in GPU_BACKENDS[section])
 
 
 def keypoints_gpus(wildcards):
@@ -111,7 +122,7 @@ def appearance_import(section):
 
     def source(wildcards):
         cfg = config[section]
-        if cfg.get("backend", cfg.get("method")) != "import":
+        if stage_backend(section) != "import":
             return []
         if not cfg["import_dir"]:
             raise WorkflowError(

@@ -12,7 +12,11 @@ import pytest
     ({"keypoints": {"backend": "rtmlib"}}, "keypoints.rtmlib.det_model is not set"),
     ({"masks": {"backend": "sam2"}}, "masks.sam2.checkpoint is not set"),
     ({"densepose": {"backend": "detectron2"}}, "densepose.detectron2_config is not set"),
-], ids=["openpose", "openpose-path", "alphapose", "rtmlib", "sam2", "detectron2"])
+    ({"flow": {"method": "raft"}}, "flow.checkpoint is not set"),
+    ({"flow": {"method": "flownet2", "checkpoint": "/no/FlowNet2_checkpoint.pth.tar"}},
+     "flow.checkpoint is '/no/FlowNet2_checkpoint.pth.tar'"),
+], ids=["openpose", "openpose-path", "alphapose", "rtmlib", "sam2", "detectron2", "raft",
+        "flownet2-path"])
 def test_a_missing_program_or_weight_stops_the_run_before_any_job(dry_run, sections, key):
     run = dry_run(sections)
     output = run.stdout + run.stderr
@@ -31,10 +35,11 @@ def test_the_slurm_profile_gives_each_gpu_backend_its_gpu(dry_run, tmp_path):
                    "masks": {"backend": "sam2", "sam2": {"checkpoint": str(weights),
                                                          "config": "sam2.1_hiera_l.yaml"}},
                    "densepose": {"backend": "detectron2", "detectron2_config": str(weights),
-                                 "detectron2_weights": str(weights)}},
+                                 "detectron2_weights": str(weights)},
+                   "flow": {"method": "raft", "checkpoint": str(weights)}},
                   "--profile", str(profile))
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-2000:]
-    for rule in ("keypoints", "masks", "densepose"):
+    for rule in ("keypoints", "masks", "densepose", "flow"):
         block = out[out.index(f"rule {rule}:"):]
         assert "gpu=1" in block[:block.index("\n\n")], rule

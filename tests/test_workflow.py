@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import yaml
 
@@ -201,3 +202,33 @@ def test_the_import_test_config_builds_dataset_folders_from_imported_keypoints(t
         assert meta["keypoints"]["backend"] == backend
         assert meta["keypoints"]["frames_with_person"] == 16, subject
         assert len(list((work / "results" / "subjects" / subject / "flow").glob("*.flo"))) == 15
+
+
+def test_the_flow_stage_runs_raft_from_a_checkpoint_in_the_published_layout(demo_run, tmp_path):
+    """flow.method raft through the workflow: a RAFT-small state dict saved as the authors
+    save theirs (random weights: what is checked is the files, not the motion), on a copy of
+    the finished demo so that the other tests keep theirs."""
+    import torch
+
+    from pose_animate.appearance.raft import RAFT
+    from pose_animate.core.formats import read_flo
+
+    work = tmp_path / "raft"
+    shutil.copytree(demo_run, work, symlinks=True)
+    ckpt = tmp_path / "raft-small.pth"
+    torch.save({f"module.{k}": v for k, v in RAFT("small").state_dict().items()}, ckpt)
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    config["flow"] = {"method": "raft", "checkpoint": str(ckpt), "iterations": 4}
+    (work / "raft.yaml").write_text(yaml.safe_dump(config))
+    snakemake(work, "results/work/demo_driving/flow.json", "--cores", "2", "--configfile",
+              "raft.yaml")
+    record = json.loads((work / "results" / "work" / "demo_driving" / "flow.json").read_text())
+    assert record["network"]["name"] == "raft-small" and record["pairs"] == 11
+    subject = work / "results" / "subjects" / "demo_driving"
+    for folder in ("flow", "flow_inv"):
+        files = sorted((subject / folder).glob("*.flo"))
+        assert len(files) == 11
+        flow = read_flo(files[0])
+        assert flow.shape == (96, 96, 2) and np.isfinite(flow).all()
+    assert len(list((work / "results" / "work" / "demo_driving" / "flow_valid" / "fwd")
+                    .glob("*.png"))) == 11

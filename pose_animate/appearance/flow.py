@@ -2,7 +2,8 @@
 
 `flow/t` maps frame t to t+1 (frame t's pixel x moves to x + flow[x]); `flow_inv/t` maps frame
 t+1 back to t. Backends: OpenCV DIS (default, preset configurable), Farneback, and the contrib
-DeepFlow (slower, more accurate); or `.flo` folders made elsewhere, validated and copied.
+DeepFlow (slower, more accurate); the learned RAFT and FlowNet2 from local published weights
+(learned_flow.py, on the job's GPU); or `.flo` folders made elsewhere, validated and copied.
 
 Validity (forward-backward consistency, Sundaram et al. 2010): a forward vector is kept where
 the backward flow at its end point brings it back, |w_f + w_b(x + w_f)|^2 <=
@@ -21,6 +22,7 @@ import cv2
 import numpy as np
 
 from ..core.atomic import atomic_dir
+from ..core.config import configured_path
 from ..core.draw import contact_sheet, evenly_spaced
 from ..core.errors import PoseAnimateError
 from ..core.formats import frame_name, natural_key, read_flo, read_image, write_flo, write_image
@@ -28,6 +30,13 @@ from ..core.frameseq import FrameSequence
 from ..core.runlog import log, progress
 
 METHODS = ("dis", "farneback", "deepflow")
+LEARNED = ("raft", "flownet2")  # pose_animate.appearance.learned_flow
+# What flow.checkpoint must be, by learned method.
+WEIGHTS = {
+    "raft": "a RAFT checkpoint: the authors' raft-things.pth, raft-sintel.pth, raft-kitti.pth "
+            "or raft-small.pth, or torchvision's raft_large_*.pth / raft_small_*.pth",
+    "flownet2": "NVIDIA flownet2-pytorch's FlowNet2_checkpoint.pth.tar",
+}
 # Binary masks: run-length PNG encoding is fast and small.
 _MASK_PNG = [cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
 DIS_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
@@ -47,6 +56,11 @@ def make_estimator(method: str = "dis", preset: str = "medium"):
         deep = cv2.optflow.createOptFlow_DeepFlow()
         return lambda a, b: deep.calc(a, b, None)
     raise ValueError(f"unknown flow method {method!r}; one of {METHODS}")
+
+
+def check_checkpoint(cfg: dict) -> None:
+    """Before any job, for a learned method: the weights file flow.checkpoint is there."""
+    configured_path(cfg["checkpoint"], "flow.checkpoint", WEIGHTS[cfg["method"]])
 
 
 @functools.lru_cache(maxsize=4)
@@ -140,7 +154,7 @@ def flow_to_color(flow: np.ndarray, max_magnitude: float | None = None) -> np.nd
 
 
 def compute_flow(frames, fwd_dir, bwd_dir, valid_dir, settings: dict, *, source=None,
-                 workers: int = 2) -> dict:
+                 network=None, workers: int = 2) -> dict:
     """The flow stage: flow for every consecutive pair of `frames`: `fwd_dir/t.flo`
     (t -> t+1), `bwd_dir/t.flo` (t+1 -> t), and `valid_dir/fwd/t.png`, `valid_dir/bwd/t.png`
     (255 = consistent, 0 = occluded or unreliable). All three folders appear atomically.
@@ -148,34 +162,34 @@ def compute_flow(frames, fwd_dir, bwd_dir, valid_dir, settings: dict, *, source=
 
     `settings` is the config's `flow` section. With `method: import`, `source` (the rule's
     import input: a folder holding `flow/` and `flow_inv/` of `.flo` files made elsewhere)
-    is validated and copied instead of computed; validity is computed. `workers` frame pairs
-    run at once.
+    is validated and copied instead of computed; validity is computed. With `raft` or
+    `flownet2`, `network` is the `learned_flow.LearnedFlow` to run on batches of pairs (the
+    caller builds it from the same settings, so that this module needs no torch). `workers`
+    frame pairs are estimated (classical methods) and written at once.
     """
-    method, preset = settings["method"], settings["preset"]
+    method = settings["method"]
     alpha, beta = settings["alpha"], settings["beta"]
-    importing = method == "import"
     seq = FrameSequence(frames)
     n_pairs = len(seq) - 1
     start = time.perf_counter()
-    if importing:
+    if (network is not None) != (method in LEARNED):
+        raise ValueError(f"flow.method {method!r} with network={network!r}: a LearnedFlow "
+                         f"goes with the methods {LEARNED} and only with them")
+    if method == "import":
         if not source:
             raise PoseAnimateError("flow.method is 'import' but no folder to import was given.",
                                    fix="set flow.import_dir to a folder holding flow/ and "
                                        "flow_inv/ ({subject} is replaced by the subject's "
                                        "name).")
-        imported = _ImportedFlow(source, n_pairs, seq.size)
+        jobs = _imported_jobs(_ImportedFlow(source, n_pairs, seq.size), n_pairs)
+    elif method in LEARNED:
+        jobs = _learned_jobs(network, seq, settings["batch_size"])
     else:
-        make_estimator(method, preset)  # an unknown method fails here, before any work
-    local = threading.local()
+        make_estimator(method, settings["preset"])  # an unknown method fails here, early
+        jobs = _classical_jobs(seq, method, settings["preset"])
 
-    def one_pair(t, frames_pair, f_dir, b_dir, v_dir):
-        if importing:
-            fwd, bwd = imported.pair(t)
-        else:
-            if not hasattr(local, "estimate"):
-                local.estimate = make_estimator(method, preset)
-            cur, nxt = frames_pair
-            fwd, bwd = local.estimate(cur, nxt), local.estimate(nxt, cur)
+    def one_pair(t, job, f_dir, b_dir, v_dir):
+        fwd, bwd = job()
         write_flo(f_dir / frame_name(t, ".flo"), fwd)
         write_flo(b_dir / frame_name(t, ".flo"), bwd)
         ok_f = consistency_u8(fwd, bwd, alpha, beta)
@@ -198,10 +212,8 @@ def compute_flow(frames, fwd_dir, bwd_dir, valid_dir, settings: dict, *, source=
             (v_tmp / "fwd").mkdir()
             (v_tmp / "bwd").mkdir()
             pending = collections.deque()  # bounded: memory does not grow with video length
-            nxt = seq.read(0, gray=True)
-            for t in progress(range(n_pairs), total=n_pairs, desc="flow", unit="pair"):
-                cur, nxt = nxt, seq.read(t + 1, gray=True)  # each frame read once, size-checked
-                pending.append(pool.submit(one_pair, t, (cur, nxt), f_tmp, b_tmp, v_tmp))
+            for t, job in progress(jobs, total=n_pairs, desc="flow", unit="pair"):
+                pending.append(pool.submit(one_pair, t, job, f_tmp, b_tmp, v_tmp))
                 if len(pending) >= 2 * max(1, workers):
                     stats.append(pending.popleft().result())
             stats += [p.result() for p in pending]
@@ -212,8 +224,12 @@ def compute_flow(frames, fwd_dir, bwd_dir, valid_dir, settings: dict, *, source=
     seconds = time.perf_counter() - start
     summary = {
         "backend": method,
-        "preset": preset if method == "dis" else None,
-        "imported_from": str(source) if importing else None,
+        "preset": settings["preset"] if method == "dis" else None,
+        "network": None if network is None else {
+            "name": network.name, "checkpoint": str(settings["checkpoint"]),
+            "iterations": network.iterations, "device": network.device.type,
+            "precision": network.precision, "batch_size": settings["batch_size"]},
+        "imported_from": str(source) if method == "import" else None,
         "pairs": n_pairs, "size": list(seq.size),
         "valid_fraction_fwd": round(float(np.mean([v[0] for v in valid_frac])), 4)
         if valid_frac else None,
@@ -225,8 +241,44 @@ def compute_flow(frames, fwd_dir, bwd_dir, valid_dir, settings: dict, *, source=
         "pairs_per_second": round(n_pairs / seconds, 2) if seconds > 0 else None,
     }
     log.info("flow: %d pairs (%s) in %.1f s; forward-backward consistent on %.1f%% of pixels",
-             n_pairs, summary["backend"], seconds, 100 * (summary["valid_fraction_fwd"] or 0))
+             n_pairs, network.name if network else method, seconds,
+             100 * (summary["valid_fraction_fwd"] or 0))
     return summary
+
+
+# Each *_jobs generator yields (t, job) in pair order, job() -> (forward, backward) flow; the
+# stage runs the jobs in its thread pool, with the file writes.
+
+def _classical_jobs(seq, method, preset):
+    """OpenCV estimates, one per thread (a job runs in the pool's thread that takes it)."""
+    local = threading.local()
+
+    def estimate(cur, nxt):
+        if not hasattr(local, "estimate"):
+            local.estimate = make_estimator(method, preset)
+        return local.estimate(cur, nxt), local.estimate(nxt, cur)
+
+    nxt = seq.read(0, gray=True)
+    for t in range(len(seq) - 1):
+        cur, nxt = nxt, seq.read(t + 1, gray=True)  # each frame read once, size-checked
+        yield t, functools.partial(estimate, cur, nxt)
+
+
+def _learned_jobs(network, seq, batch_size):
+    """The network's pairs, `batch_size` pairs per pass (run here, jobs only hand them on)."""
+    frames = [seq.read(0)]
+    for t in range(len(seq) - 1):
+        frames.append(seq.read(t + 1))
+        if len(frames) == batch_size + 1 or t == len(seq) - 2:
+            first = t + 2 - len(frames)
+            for k, pair in enumerate(network.pairs(frames)):
+                yield first + k, (lambda ready=pair: ready)
+            frames = frames[-1:]
+
+
+def _imported_jobs(imported, n_pairs):
+    for t in range(n_pairs):
+        yield t, functools.partial(imported.pair, t)
 
 
 class _ImportedFlow:
