@@ -3,6 +3,8 @@ flow stage's throughput against bare OpenCV DIS on the same frames in the same r
 
     .venv/bin/python bench/bench_flow.py [--realdata ../shared/realdata] [--frames 40] [--size 512]
         [--repeats 3] [--presets medium,ultrafast] [--no-epe]
+    .venv/bin/python bench/bench_flow.py --method raft [--checkpoint raft-things.pth]
+        [--iterations 20] [--learned-frames 6] [--batch-size 4]
 
 - Middlebury RubberWhale (584x388), the mmflow FlyingThings3D-style 50x50 crops (forward and
   backward) and the FlyingChairs crop; EPE in px, unknown ground truth (> 1e9) skipped.
@@ -15,6 +17,13 @@ flow stage's throughput against bare OpenCV DIS on the same frames in the same r
   compute_flow runs with cv2.setNumThreads(1)). Ratio = bare time / stage time (goal >=
   0.85), medians of --repeats runs taken in rotating order; the CPU-time ratio is printed
   too, since wall time on a shared machine depends on the other jobs.
+- `--method raft|flownet2 [--checkpoint FILE]`: the learned methods. With the published
+  weights (`--checkpoint raft-things.pth`, `FlowNet2_checkpoint.pth.tar`, ...), their EPE row
+  on the same cases; without, randomly initialised weights in the published layout, for
+  throughput only (their EPE would mean nothing and is not printed). Throughput: the flow
+  stage with that network (batches, both ways, masks, writes) against the bare network on the
+  same pairs (read, pad, forward both ways, crop, cv2.writeOpticalFlow), --learned-frames
+  frames at --size, on the GPU when there is one.
 """
 
 import argparse
@@ -51,8 +60,13 @@ def pairs(realdata: Path):
     yield "chairs", mm / "00001_img1.ppm", mm / "00001_img2.ppm", mm / "00001_flow.flo"
 
 
-def epe_table(realdata: Path, synth_frames: int):
-    cases = [(name, cv2.imread(str(a), 0), cv2.imread(str(b), 0), read_flo(gt))
+def epe_cases(realdata: Path, synth_frames: int) -> list:
+    """(name, frame a, frame b, true flow a -> b) of every case there is; a frame is (BGR,
+    gray as the flow stage reads it)."""
+    def read(path):
+        return cv2.imread(str(path)), cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+
+    cases = [(name, read(a), read(b), read_flo(gt))
              for name, a, b, gt in pairs(realdata)] if realdata.is_dir() else []
     try:
         from pose_animate.synth import write_demo
@@ -60,18 +74,26 @@ def epe_table(realdata: Path, synth_frames: int):
         write_demo(out, seed=0, n_frames=synth_frames, size=256, fps=12)
         truth = out / "truth"
         for t in range(synth_frames - 1):
-            cases.append((f"synth {t}", cv2.imread(str(truth / "frames" / f"{t:06d}.png"), 0),
-                          cv2.imread(str(truth / "frames" / f"{t + 1:06d}.png"), 0),
+            cases.append((f"synth {t}", read(truth / "frames" / f"{t:06d}.png"),
+                          read(truth / "frames" / f"{t + 1:06d}.png"),
                           read_flo(truth / "flow" / f"{t:06d}.flo")))
         shutil.rmtree(out)
     except ImportError:
         print("pose_animate.synth is not available: no synthetic measurement")
+    return cases
+
+
+def epe_table(cases: list, learned=None) -> None:
+    """EPE per case group of the classical methods, or of `learned` (a LearnedFlow) alone."""
     groups = sorted({c[0].split(" ")[0] if c[0].startswith("synth") else c[0] for c in cases},
                     key=lambda g: [c[0].split(" ")[0] if c[0].startswith("synth") else c[0]
                                    for c in cases].index(g))
     print(f"{'EPE px':18s}" + "".join(f"{g:>13s}" for g in groups) + f"{'ms/pair (RW)':>14s}")
-    for method, preset in METHODS:
-        estimate = make_estimator(method, preset or "medium")
+    estimators = [(f"{m} {p or ''}", lambda a, b, e=make_estimator(m, p or "medium"):
+                   e(a[1], b[1])) for m, p in METHODS]
+    if learned:
+        estimators = [(learned.name, lambda a, b: learned.pairs([a[0], b[0]])[0][0])]
+    for label, estimate in estimators:
         errors = {g: [] for g in groups}
         ms = None
         for name, a, b, gt in cases:
@@ -81,10 +103,8 @@ def epe_table(realdata: Path, synth_frames: int):
                 ms = 1000 * (time.perf_counter() - start)
             group = "synth" if name.startswith("synth") else name
             errors[group].append(endpoint_error(flow, gt))
-        label = f"{method} {preset or ''}"
         print(f"{label:18s}" + "".join(f"{np.mean(errors[g]):13.3f}" for g in groups)
               + (f"{ms:14.1f}" if ms else ""))
-    return cases
 
 
 def real_frames(video: Path, folder: Path, n: int, size: int) -> Path:
@@ -162,6 +182,74 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def learned_settings(method: str, checkpoint, work: Path, iterations: int, batch: int):
+    """The flow settings for a learned method; without a checkpoint, one of randomly
+    initialised weights in the published layout (throughput only)."""
+    if checkpoint is None:
+        import torch
+
+        from pose_animate.appearance.flownet2 import FlowNet2
+        from pose_animate.appearance.raft import RAFT
+        network = RAFT("large") if method == "raft" else FlowNet2()
+        checkpoint = work / f"random_{method}.pth"
+        torch.save({f"module.{k}": v for k, v in network.state_dict().items()}, checkpoint)
+    return settings("flow", method=method, checkpoint=str(checkpoint), iterations=iterations,
+                    batch_size=batch)
+
+
+def learned_throughput(realdata: Path, cfg: dict, n: int, size: int, work: Path):
+    import torch
+
+    from pose_animate.appearance.learned_flow import LearnedFlow, crop, pad_to
+    video = realdata / "videos" / "musepose_dance.mp4"
+    if not video.is_file():
+        print(f"no {video}: no learned-flow throughput")
+        return
+    frames = real_frames(video, work / "frames", n, size)
+    network = LearnedFlow(cfg)
+
+    def bare():
+        out = work / "bare"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        paths = sorted(frames.glob("*.png"))
+        kwargs = {"iterations": network.iterations} if network.iterations else {}
+        with torch.inference_mode():
+            for t in range(len(paths) - 1):
+                a, b = (torch.from_numpy(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB))
+                        .permute(2, 0, 1).float()[None].to(network.device)
+                        for p in paths[t:t + 2])
+                (one, pads), (two, _) = (pad_to(x, network.multiple, network.minimum)
+                                         for x in (torch.cat([a, b]), torch.cat([b, a])))
+                flow = crop(network.network(one, two, **kwargs), pads).permute(0, 2, 3, 1)
+                flow = flow.float().cpu().numpy()
+                cv2.writeOpticalFlow(str(out / f"f{t:06d}.flo"), flow[0])
+                cv2.writeOpticalFlow(str(out / f"b{t:06d}.flo"), flow[1])
+
+    def stage():
+        shutil.rmtree(work / "stage", ignore_errors=True)
+        compute_flow(frames, work / "stage" / "fwd", work / "stage" / "bwd",
+                     work / "stage" / "valid", cfg, network=network, workers=2)
+
+    def timed(run):
+        if network.device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        run()
+        if network.device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    timed(bare)  # warm-up: first-call allocations and kernel choices
+    bare_s, stage_s = timed(bare), timed(stage)
+    pairs_n = n - 1
+    print(f"{network.name} throughput ({pairs_n} pairs of {size}x{size} real frames, both ways, "
+          f"{network.device.type}, {network.precision}, batch {cfg['batch_size']}"
+          + (f", {network.iterations} iterations" if network.iterations else "") + "): "
+          f"bare network {pairs_n / bare_s:.3f} pairs/s, flow stage {pairs_n / stage_s:.3f} "
+          f"pairs/s, ratio {bare_s / stage_s:.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realdata", default=str(Path(__file__).resolve().parents[2] /
@@ -173,10 +261,32 @@ def main():
     parser.add_argument("--presets", default="medium,ultrafast",
                         help="DIS presets timed for throughput")
     parser.add_argument("--no-epe", action="store_true", help="throughput only")
+    parser.add_argument("--method", choices=["raft", "flownet2"],
+                        help="measure a learned method instead of the classical ones")
+    parser.add_argument("--checkpoint", help="its published weights (else random: "
+                                             "throughput only)")
+    parser.add_argument("--iterations", type=int, default=20, help="RAFT's updates")
+    parser.add_argument("--batch-size", type=int, default=4, help="pairs per network pass")
+    parser.add_argument("--learned-frames", type=int, default=6,
+                        help="frames timed for a learned method")
     args = parser.parse_args()
     realdata = Path(args.realdata)
+    if args.method:
+        work = Path(tempfile.mkdtemp(prefix="bench_flow_learned_"))
+        cfg = learned_settings(args.method, args.checkpoint, work, args.iterations,
+                               args.batch_size)
+        if args.checkpoint and not args.no_epe:
+            from pose_animate.appearance.learned_flow import LearnedFlow
+            epe_table(epe_cases(realdata, args.synth_frames), LearnedFlow(cfg))
+        elif not args.checkpoint:
+            print(f"{args.method}: no --checkpoint, random weights: throughput only (an EPE "
+                  "of untrained weights means nothing)")
+        if realdata.is_dir():
+            learned_throughput(realdata, cfg, args.learned_frames, args.size, work)
+        shutil.rmtree(work)
+        return
     if not args.no_epe:
-        epe_table(realdata, args.synth_frames)
+        epe_table(epe_cases(realdata, args.synth_frames))
     if realdata.is_dir():
         for preset in args.presets.split(","):
             throughput(realdata, args.frames, args.size, preset, args.repeats)
