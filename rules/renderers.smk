@@ -30,7 +30,7 @@ rule train:
         "../envs/train.yaml"
     threads: 2
     resources:
-        gpu=1,
+        gpu=lambda wc: config["families"][wc.family]["gpus"],
     params:
         cfg=lambda wc: config["families"][wc.family],
         folders=lambda wc: subject_folders(MODELS[(wc.family, wc.name)]["train"]),

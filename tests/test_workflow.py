@@ -4,6 +4,7 @@ own jobs; a changed stage setting reruns that stage and what depends on it, noth
 """
 
 import json
+import os
 import shutil
 import re
 import subprocess
@@ -232,3 +233,56 @@ def test_the_flow_stage_runs_raft_from_a_checkpoint_in_the_published_layout(demo
         assert flow.shape == (96, 96, 2) and np.isfinite(flow).all()
     assert len(list((work / "results" / "work" / "demo_driving" / "flow_valid" / "fwd")
                     .glob("*.png"))) == 11
+
+
+def test_a_two_rank_train_job_survives_a_killed_rank(demo_run, tmp_path):
+    """families.edn.gpus: 2 on this GPU-less machine: the train job runs 2 gloo ranks on the
+    CPU; one is killed (SIGKILL) after the first checkpoint; the job restarts both, resumes and
+    ends with the model."""
+    import signal
+    import time
+
+    work = tmp_path / "ddp"
+    shutil.copytree(demo_run, work, symlinks=True)
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    config["families"]["edn"].update(gpus=2, steps=16, checkpoint_every=2, batch_size=1)
+    (work / "ddp.yaml").write_text(yaml.safe_dump(config))
+    target = "results/models/edn/demo_target/train.json"
+    job = subprocess.Popen([sys.executable, "-m", "snakemake", "--snakefile",
+                            str(REPO / "Snakefile"), target, "--cores", "2", "--resources",
+                            "gpu=2", "--configfile", "ddp.yaml"],
+                           cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    checkpoints = work / "results" / "work" / "models" / "edn" / "demo_target" / "checkpoints"
+    shutil.rmtree(checkpoints)  # the demo's own (another batch size: not resumed anyway)
+    killed, deadline = None, time.monotonic() + 300
+    while killed is None and job.poll() is None and time.monotonic() < deadline:
+        if list(checkpoints.glob("step_*.pt")):
+            ranks = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                     and "pose_animate.renderers.distributed" in _cmdline(p)
+                     and _cwd(p) == work.resolve()]
+            if len(ranks) == 2:
+                killed = max(ranks)
+                os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    out, _ = job.communicate(timeout=600)
+    assert job.returncode == 0, out[-4000:]
+    assert killed, "no rank was found to kill"
+    record = json.loads((work / target).read_text())
+    assert record["world_size"] == 2 and record["global_batch_size"] == 2
+    assert record["resumed_from_step"] >= 2
+    log = (work / "logs" / "train" / "edn" / "demo_target.log").read_text()
+    assert "was stopped by SIGKILL: starting the 2 ranks again" in log
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _cwd(proc: Path):
+    try:
+        return Path(os.readlink(proc / "cwd")).resolve()
+    except OSError:
+        return None

@@ -67,7 +67,9 @@ def latest(folder) -> Path | None:
 
 
 # Settings that only say how long and how a run goes: any other change is another model.
-RUN_ONLY = ("steps", "checkpoint_every", "keep_checkpoints", "log_every", "workers", "device")
+# (A run may resume with another number of GPUs: its global batch changes from there on.)
+RUN_ONLY = ("steps", "checkpoint_every", "keep_checkpoints", "log_every", "workers", "device",
+            "gpus")
 
 
 def training_settings(settings: dict) -> dict:
