@@ -12,10 +12,11 @@ from pose_animate.core.config import settings
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.core.formats import list_frames, read_image, read_openpose_folder
 from pose_animate.core.videoio import ffmpeg_exe, write_video
-from pose_animate.frames.crop import (center_square, crop_plan, frame_source_indices,
+from pose_animate.frames.crop import (center_square, crop_plan, fills_frame,
+                                      frame_source_indices,
                                       person_square, source_to_frame)
 from pose_animate.frames.extract import extract_frames
-from pose_animate.frames.person import _Prefetch
+from pose_animate.frames.person import _Prefetch, find_person
 from pose_animate.frames.probe import _keyframe_times, probe, sample_frames
 from pose_animate.frames.qa import crop_sheet
 
@@ -56,6 +57,15 @@ def test_person_square_is_padded_centred_and_kept_inside():
     # Taller than the frame is wide: covers the whole width, black beyond it, never shrunk.
     x, y, side, _ = person_square((10, 0, 90, 300), 100, 300, 0.15)
     assert side == 300 and y == 0 and x + side >= 100 and x <= 0
+
+
+def test_a_box_fills_the_frame_when_its_padding_reaches_every_edge():
+    assert fills_frame((20, 10, 380, 290), 400, 300, 0.15)  # 54 px of padding
+    assert not fills_frame((100, 10, 380, 290), 400, 300, 0.15)  # 46 px short on the left
+    assert not fills_frame((20, 10, 380, 290), 400, 300, 0.0)
+    # Filling the frame, any larger box makes the same square.
+    square = person_square((20, 10, 380, 290), 400, 300, 0.15)
+    assert square == person_square((0, 0, 400, 300), 400, 300, 0.15) == [0, -50, 400, 400]
 
 
 def test_crop_plan_pads_after_scaling_and_maps_exactly():
@@ -350,10 +360,27 @@ def test_person_crop_on_real_dance_video_holds_the_dancer(realdata, tmp_path):
                             settings("frames", crop="person", size=128, max_frames=48,
                                      person_samples=6))
     person = record["person_pass"]
-    assert person["sampled"] == 6 and person["found"] == 6
+    # The dancer's padded box reaches every edge of the frame in the first sample: that
+    # already is the crop, so the pass stops (see the next test: the same crop as all 6).
+    assert person["sampled"] == person["found"] == 1 and person["stopped_early"]
     for _, box in person["boxes"]:  # every person box lies inside the frames
         corners = source_to_frame([box[:2], box[2:]], record)
         assert (corners >= -0.5).all() and (corners <= 127.5).all()
     assert record["frames"] == 48 and record["size"] == [128, 128]
     # A portrait video: the square is the frame's height, black on both sides.
     assert record["padded"] and record["content_box"][3] == 128
+
+
+@pytest.mark.parametrize("name", ["musepose_dance.mp4", "mmhuman3d_single_person_demo.mp4",
+                                  "mmhuman3d_multi_person_demo.mp4"])
+def test_stopping_the_person_pass_early_never_changes_the_crop(realdata, name):
+    video = realdata / "videos" / name
+    info = probe(video)
+    width, height, padding = info["width"], info["height"], 0.15
+    every = find_person(video, info, 16)
+    early = find_person(video, info, 16,
+                        final=lambda union: fills_frame(union, width, height, padding))
+    assert person_square(early["box"], width, height, padding) == \
+        person_square(every["box"], width, height, padding)
+    assert early["stopped_early"] == (early["sampled"] < 16)
+    assert early["stopped_early"] == (name == "musepose_dance.mp4")  # the one that fills it

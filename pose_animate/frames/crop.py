@@ -38,6 +38,15 @@ def person_square(box, width: int, height: int, padding: float) -> list[int]:
     return [x, y, side, side]
 
 
+def fills_frame(box, width: int, height: int, padding: float) -> bool:
+    """Whether `box`, padded as person_square pads it, reaches every edge of the frame: then
+    any box holding it makes the same square (the whole frame, centred), so the person pass
+    may stop sampling."""
+    x0, y0, x1, y1 = box
+    pad = padding * max(x1 - x0, y1 - y0)
+    return x0 - pad <= 0 and y0 - pad <= 0 and x1 + pad >= width and y1 + pad >= height
+
+
 def _place(start: int, side: int, limit: int) -> int:
     if side <= limit:
         return min(max(start, 0), limit - side)

@@ -23,7 +23,7 @@ from ..core.errors import PoseAnimateError, disk_full_error, disk_is_full
 from ..core.formats import list_frames, list_images
 from ..core.runlog import log, progress
 from ..core.videoio import ffmpeg_exe
-from .crop import center_square, crop_plan, person_square
+from .crop import center_square, crop_plan, fills_frame, person_square
 from .person import find_person
 from .probe import REENCODE, probe, read_folder_image
 
@@ -62,11 +62,15 @@ def extract_frames(source, out_dir, settings: dict, *, threads: int = 2) -> dict
     if crop == "person":
         step = time.perf_counter()
         span = math.ceil(expected * info["fps"] / fps_out)
-        person = find_person(source, info, settings["person_samples"], span, threads)
+        padding = settings["person_padding"]
+        person = find_person(source, info, settings["person_samples"], span, threads,
+                             final=lambda union: fills_frame(union, width, height, padding))
         record["person_pass"] = person
         seconds["person_pass"] = time.perf_counter() - step
-        log.info("person pass: a person in %d of %d sampled frames (%.1f s)", person["found"],
-                 person["sampled"], seconds["person_pass"])
+        log.info("person pass: a person in %d of %d sampled frames (%.1f s)%s",
+                 person["found"], person["sampled"], seconds["person_pass"],
+                 "; the crop fills the frame, so no more were needed"
+                 if person["stopped_early"] else "")
         if person["box"] is None:
             record["crop_fallback"] = "center"
             _warn(record, f"nobody found in any of the {person['sampled']} sampled frames: "

@@ -83,9 +83,13 @@ def union_boxes(boxes) -> np.ndarray | None:
 
 
 def find_person(source, info: dict, n_samples: int = 16, span: int | None = None,
-                threads: int = 2) -> dict:
-    """Person boxes of the sampled frames, in source pixels, and their union (None: nobody)."""
-    boxes = []
+                threads: int = 2, final=None) -> dict:
+    """Person boxes of the sampled frames, in source pixels, and their union (None: nobody).
+
+    `final(union) -> bool` may end the pass early: once it says no further box can change
+    what the union is used for (the crop fills the frame: crop.fills_frame), the remaining
+    frames are neither decoded nor searched (`stopped_early`)."""
+    boxes, stopped = [], False
     span = min(span or info["frames"], info["frames"])
     indices = evenly_spaced(span, n_samples)
     # Decoding (a thread, started here) overlaps the detector's start-up and inference.
@@ -97,9 +101,12 @@ def find_person(source, info: dict, n_samples: int = 16, span: int | None = None
                 to_source = np.array([info["width"] / rgb.shape[1], info["height"] / rgb.shape[0]])
                 box = [round(float(v), 1) for v in box * np.tile(to_source, 2)]
             boxes.append([index, box])
+            if box is not None and final and final(union_boxes([b for _, b in boxes])):
+                stopped = len(boxes) < len(indices)
+                break
     found = [b for _, b in boxes if b is not None]
     union = union_boxes(found)
-    return {"sampled": len(boxes), "found": len(found),
+    return {"sampled": len(boxes), "found": len(found), "stopped_early": stopped,
             "box": None if union is None else [round(float(v), 1) for v in union],
             "boxes": boxes}
 
