@@ -102,3 +102,34 @@ def test_matches_the_demo_figure_exact_iuv(demo_frames):
     assert mean["part_accuracy"] > 0.9
     assert mean["u_mae"] < 0.04 and mean["v_mae"] < 0.08
     assert np.mean([r["fg_iou"] for r in without]) > 0.7
+
+
+UPPER_BODY = ("MidHip", "RHip", "LHip", "RKnee", "LKnee", "RAnkle", "LAnkle")
+
+
+def test_a_speaker_seen_from_the_waist_up_gets_a_torso_down_out_of_the_frame():
+    """No hip in view: the hips are placed 1.6 shoulder widths below the neck (away from the
+    face), so the torso is drawn down to the frame's edge instead of nobody being found."""
+    frame = (100, 200)  # cut at y = 100, above the hips (y = 120)
+    parts, _, _ = skeleton_iuv(person(drop=UPPER_BODY), frame)
+    assert parts[95, 100] == PART["torso_front"]  # the bottom row is torso
+    assert {PART["torso_front"], PART["right_upper_arm_front"], PART["head_right"]} <= \
+        set(np.unique(parts))
+    assert not set(np.unique(parts)) & {PART["right_upper_leg_front"], PART["left_foot"]}
+    # An upside-down speaker (face below the shoulders): the torso goes up.
+    flipped = {k: (x, 200 - y) for k, (x, y) in STANDING.items()}
+    parts, _, _ = skeleton_iuv(person(flipped, drop=UPPER_BODY), (200, 200))
+    assert parts[200 - 95, 100] == PART["torso_front"] and parts[170, 100] != PART["torso_front"]
+
+
+def test_the_real_upper_body_openpose_frame_gets_its_torso(realdata):
+    """The (3, 137) OpenPose output of a real TV frame (realdata upper_body): hips unseen."""
+    import cv2
+    folder = realdata / "upper_body"
+    kp = np.load(folder / "pose2img_source_keypoints137.npy").T.astype(np.float32)
+    image = cv2.imread(str(folder / "pose2img_source.jpg"))
+    assert kp[J["MidHip"], 2] == 0 or kp[J["MidHip"], 1] > image.shape[0] * 0.9
+    parts, _, _ = skeleton_iuv(kp, image.shape[:2])
+    torso = parts == PART["torso_front"]
+    assert torso.sum() > 0.05 * parts.size  # the chest and belly, down to the frame's edge
+    assert torso[-1].any()
