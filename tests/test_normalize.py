@@ -112,6 +112,49 @@ def test_no_visible_feet_is_a_clear_error():
         ankle_statistics(seq, name="bob")
 
 
+LOWER_BODY = [J[n] for n in ("MidHip", "RHip", "LHip", "RKnee", "LKnee", "RAnkle", "LAnkle",
+                               "RBigToe", "LBigToe", "RSmallToe", "LSmallToe", "RHeel",
+                               "LHeel")]
+
+
+def test_an_upper_body_target_is_normalized_by_the_shoulders(demo_pair, tmp_path):
+    """A speaker seen from the waist up has no feet: auto takes the shoulders (the speech
+    seed's rescaling): shoulder width and median neck become the target's."""
+    target, driving = demo_pair
+    speaker = target.copy()
+    speaker[:, LOWER_BODY] = 0
+    out, record = normalize_pair(driving, speaker)
+    assert record["mode"] == "shoulders" and "ankle" in record["why"]
+    width = lambda seq: np.median(np.linalg.norm(seq[:, J["RShoulder"], :2]  # noqa: E731
+                                                 - seq[:, J["LShoulder"], :2], axis=-1))
+    assert width(out) == pytest.approx(width(speaker), rel=1e-4)
+    assert np.median(out[:, J["Neck"], :2], axis=0) == pytest.approx(
+        np.median(speaker[:, J["Neck"], :2], axis=0), abs=1e-3)
+    assert record["scale_median"] == pytest.approx(width(speaker) / width(driving), rel=1e-4)
+    missing = driving[..., 2] <= 0
+    assert (out[missing] == 0).all()  # missing points stay missing
+    # feet forced: the ankles' error; the full-body pair keeps the feet under auto
+    with pytest.raises(PoseAnimateError, match="ankle"):
+        normalize_pair(driving, speaker, mode="feet", target_name="speaker")
+    assert normalize_pair(driving, target)[1]["mode"] == "feet"
+    assert normalize_pair(driving, target, mode="shoulders")[1]["mode"] == "shoulders"
+    # its QA plot follows the neck
+    for name, seq in (("d", driving), ("t", speaker), ("n", out)):
+        (tmp_path / name).mkdir()
+        write_openpose_folder(tmp_path / name, seq)
+    picture = normalization_plot(tmp_path / "d", tmp_path / "t", tmp_path / "n",
+                                 {**record, "driving_subject": "d", "target_subject": "t"})
+    assert picture.ndim == 3
+
+
+def test_no_shoulders_is_a_clear_error(demo_pair):
+    target, driving = demo_pair
+    bare = target.copy()
+    bare[:, LOWER_BODY + [J["RShoulder"]]] = 0
+    with pytest.raises(PoseAnimateError, match="subject 'bob'.*shoulders.*Fix"):
+        normalize_pair(driving, bare, target_name="bob")
+
+
 def test_retargeting_gives_target_proportions_and_keeps_angles():
     target = synth_keypoints(20, seed=1, size=256)
     driving = synth_keypoints(20, seed=2, size=256, leg_length=1.3, arm_length=0.8)

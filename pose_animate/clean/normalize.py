@@ -16,6 +16,13 @@ without ankles or head are skipped. When a video's feet barely move in depth (ra
 of body height) one scale is used and floor(f) = close_t + scale (f - close_s), so jumps stay
 jumps.
 
+Upper-body subjects (a speaker seen from the waist up: no feet) are normalized as the
+speech-driven Pose2Img seed rescales poses: by the ratio of the two videos' median shoulder
+widths about the neck, the driving video's median neck moved onto the target's,
+x' = neck_t + s (x - neck_s). `mode: auto` (default) takes the feet where both videos show
+them (ankles and head in at least 5 frames) and the shoulders otherwise, saying so; `feet`
+and `shoulders` force one.
+
 Bone-length retargeting (option): before the global step, each BODY_25 bone of the driving
 skeleton is scaled to the target's proportions (bone / body size), keeping every joint angle;
 face and hands move with the nose and wrists.
@@ -31,6 +38,7 @@ from ..core.runlog import log
 from .filters import _quiet_nan, sequence_scale
 
 ANKLES = [J["RAnkle"], J["LAnkle"]]
+SHOULDERS = [J["RShoulder"], J["LShoulder"]]
 HIPS = [J["MidHip"], J["RHip"], J["LHip"]]
 DEPTH_RANGE_MIN = 0.03
 
@@ -66,6 +74,34 @@ def ankle_statistics(seq: np.ndarray, *, name: str = "", path=None, min_frames: 
     return {"far": float(far), "close": float(close),
             "height_far": float(np.median(h[f <= lo])), "height_close": float(np.median(h[f >= hi])),
             "centre_x": float(cx), "frames_used": int(ok.sum()), "frames": len(seq)}
+
+
+def shoulder_statistics(seq: np.ndarray, *, name: str = "", path=None, min_frames: int = 5,
+                        min_conf: float = 0.05) -> dict:
+    """The median shoulder width and neck position of one video, over the frames that show
+    both shoulders and the neck."""
+    points = seq[:, SHOULDERS + [J["Neck"]]]
+    ok = (points[..., 2] > min_conf).all(axis=1)
+    if ok.sum() < min_frames:
+        raise PoseAnimateError(
+            f"only {int(ok.sum())} frames show both shoulders and the neck; normalization "
+            f"needs at least {min_frames}.", subject=name or None, path=path,
+            fix="use a video where the person's shoulders are visible in most frames.")
+    width = np.linalg.norm(points[ok, 0, :2] - points[ok, 1, :2], axis=-1)
+    return {"shoulder_width": float(np.median(width)),
+            "neck": [float(v) for v in np.median(points[ok, 2, :2], axis=0)],
+            "frames_used": int(ok.sum()), "frames": len(seq)}
+
+
+def normalize_by_shoulders(driving: np.ndarray, source: dict,
+                           target: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The driving sequence scaled about its median neck by the shoulder-width ratio and put
+    on the target's median neck; returns (normalized, scale per frame)."""
+    scale = target["shoulder_width"] / source["shoulder_width"]
+    out = driving.copy()
+    out[..., :2] = np.array(target["neck"]) + scale * (driving[..., :2] - np.array(source["neck"]))
+    out[driving[..., 2] <= 0] = 0
+    return out, np.full(len(driving), scale)
 
 
 def _depth_varies(stats: dict) -> bool:
@@ -136,16 +172,33 @@ def retarget_bones(driving: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def normalize_pair(driving: np.ndarray, target: np.ndarray, *, retarget: bool = False,
-                   driving_name: str = "", target_name: str = "", driving_path=None,
-                   target_path=None) -> tuple[np.ndarray, dict]:
-    """Normalize a driving sequence to a target's; returns (normalized, record)."""
+                   mode: str = "auto", driving_name: str = "", target_name: str = "",
+                   driving_path=None, target_path=None) -> tuple[np.ndarray, dict]:
+    """Normalize a driving sequence to a target's by the feet or the shoulders (`mode`, see
+    the module docstring); returns (normalized, record)."""
     if retarget:
         driving = retarget_bones(driving, target)
-    source = ankle_statistics(driving, name=driving_name, path=driving_path)
-    goal = ankle_statistics(target, name=target_name, path=target_path)
-    out, scale = normalize_sequence(driving, source, goal)
-    return out, {"driving": source, "target": goal, "retarget_bones": retarget,
-                 "depth_mapping": bool(_depth_varies(source) and _depth_varies(goal)),
+    why = None
+    if mode in ("auto", "feet"):
+        try:
+            source = ankle_statistics(driving, name=driving_name, path=driving_path)
+            goal = ankle_statistics(target, name=target_name, path=target_path)
+        except PoseAnimateError as exc:
+            if mode == "feet":
+                raise
+            why = f"feet not seen ({exc.problem})"
+    if mode == "shoulders" or why:
+        source = shoulder_statistics(driving, name=driving_name, path=driving_path)
+        goal = shoulder_statistics(target, name=target_name, path=target_path)
+        out, scale = normalize_by_shoulders(driving, source, goal)
+        used, depth = "shoulders", False
+        if why:
+            log.info("normalize: %s: by the shoulders instead", why)
+    else:
+        out, scale = normalize_sequence(driving, source, goal)
+        used, depth = "feet", bool(_depth_varies(source) and _depth_varies(goal))
+    return out, {"mode": used, "why": why, "driving": source, "target": goal,
+                 "retarget_bones": retarget, "depth_mapping": depth,
                  "scale_median": float(np.median(scale)), "scale_min": float(scale.min()),
                  "scale_max": float(scale.max())}
 
@@ -166,12 +219,13 @@ def normalize_pose(driving_dir, target_dir, out_dir, settings: dict, *, driving_
             raise exc.name_job(subject=name or None)
     driving, target = sequences
     out, record = normalize_pair(driving, target, retarget=settings["retarget_bones"],
-                                 driving_name=driving_name, target_name=target_name,
-                                 driving_path=driving_dir, target_path=target_dir)
+                                 mode=settings["mode"], driving_name=driving_name,
+                                 target_name=target_name, driving_path=driving_dir,
+                                 target_path=target_dir)
     with atomic_dir(out_dir) as tmp:
         write_openpose_folder(tmp, out)
     record = {"target_subject": target_name, "driving_subject": driving_name, **record}
-    log.info("normalized %s onto %s: scale %.3f (%.3f..%.3f), target floor y %.1f",
-             driving_name, target_name, record["scale_median"], record["scale_min"],
-             record["scale_max"], record["target"]["close"])
+    log.info("normalized %s onto %s by the %s: scale %.3f (%.3f..%.3f)", driving_name,
+             target_name, record["mode"], record["scale_median"], record["scale_min"],
+             record["scale_max"])
     return record

@@ -84,13 +84,18 @@ def normalization_plot(driving_dir, target_dir, normalized_dir, record: dict) ->
     driving, target = read_openpose_folder(driving_dir), read_openpose_folder(target_dir)
     normalized = read_openpose_folder(normalized_dir, n_frames=len(driving))
     fig, (ax, sk) = plt.subplots(1, 2, figsize=(12, 4.5))
-    ax.plot(foot_positions(driving), lw=1, color="0.6", label="driving, raw")
-    ax.plot(foot_positions(normalized), lw=1.5, color="C1", label="driving, normalized")
-    ax.plot(foot_positions(target), lw=1, color="C0", alpha=0.7, label="target")
-    ax.axhline(record["target"]["close"], color="C0", ls="--", lw=1, label="target floor (close)")
+    feet = record.get("mode", "feet") == "feet"
+    track = foot_positions if feet else (lambda seq: np.where(seq[:, J["Neck"], 2] > 0,
+                                                             seq[:, J["Neck"], 1], np.nan))
+    line = record["target"]["close"] if feet else record["target"]["neck"][1]
+    ax.plot(track(driving), lw=1, color="0.6", label="driving, raw")
+    ax.plot(track(normalized), lw=1.5, color="C1", label="driving, normalized")
+    ax.plot(track(target), lw=1, color="C0", alpha=0.7, label="target")
+    ax.axhline(line, color="C0", ls="--", lw=1,
+               label="target floor (close)" if feet else "target median neck")
     ax.invert_yaxis()
     ax.set_xlabel("frame")
-    ax.set_ylabel("lower ankle y (px, down)")
+    ax.set_ylabel("lower ankle y (px, down)" if feet else "neck y (px, down)")
     ax.legend(fontsize=8)
     for seq, color, picks in ((target, "C0", 3), (normalized, "C1", 4)):
         for t in evenly_spaced(len(seq), picks):
@@ -99,7 +104,7 @@ def normalization_plot(driving_dir, target_dir, normalized_dir, record: dict) ->
                 if p[a, 2] > 0 and p[b, 2] > 0:
                     sk.plot([p[a, 0], p[b, 0]], [p[a, 1], p[b, 1]], color=color, lw=1.2,
                             alpha=0.8)
-    sk.axhline(record["target"]["close"], color="C0", ls="--", lw=1)
+    sk.axhline(line, color="C0", ls="--", lw=1)
     sk.set_aspect("equal")
     sk.invert_yaxis()
     sk.set_title("blue: target, orange: normalized driving", fontsize=9)
