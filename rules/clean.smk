@@ -64,9 +64,25 @@ rule train_motion_net:
         "../workflow/scripts/train_motion_net.py"
 
 
+rule gesture_keypoints:
+    input:
+        lambda wc: GESTURES[wc.driving]["gestures"],
+    output:
+        keypoints=directory("results/work/gestures/{driving}/openpose_json"),
+        record="results/work/gestures/{driving}/gestures.json",
+    log:
+        "logs/gesture_keypoints/{driving}.log",
+    wildcard_constraints:
+        driving="|".join(map(re.escape, GESTURES)) or "(?!)",
+    conda:
+        "../envs/vision.yaml"
+    script:
+        "../workflow/scripts/gesture_keypoints.py"
+
+
 rule normalize_pose:
     input:
-        driving="results/subjects/{driving}/openpose_json",
+        driving=driving_keypoints,
         target="results/subjects/{target}/openpose_json",
     output:
         keypoints=directory("results/normalized/{target}__{driving}/openpose_json"),
@@ -96,6 +112,6 @@ ALL_TARGETS += expand(
     subject=SUBJECTS.index,
 )
 ALL_TARGETS += [
-    f"results/normalized/{pair['target']}__{pair['driving']}/normalize.json"
+    f"results/normalized/{pair['target']}__{driving_name(pair)}/normalize.json"
     for pair in config["renders"]
 ]

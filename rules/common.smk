@@ -1,6 +1,8 @@
 # Shared by all stage files. Configuration, the subject sheet, input functions, and the
 # registries that stage files fill (ALL_TARGETS, STAGE_RECORDS). The Snakefile puts the
 # library of this checkout on sys.path.
+import re
+
 from snakemake.exceptions import WorkflowError
 from pose_animate.core.config import check_datasets, load_subjects, validate_config
 from pose_animate.core.errors import PoseAnimateError
@@ -10,7 +12,7 @@ from pose_animate.appearance.sam2_masks import check_sam2
 from pose_animate.densepose.detectron2_backend import check_files
 from pose_animate.keypoints.programs import PROGRAMS, check_program
 from pose_animate.keypoints.rtmlib_backend import check_models
-from pose_animate.renderers.families import FAMILIES, plan_models
+from pose_animate.renderers.families import FAMILIES, driving_name, plan_models
 
 try:
     _source = ", ".join(map(str, workflow.configfiles))
@@ -40,6 +42,8 @@ try:
         (m["family"], m["name"]): m
         for m in plan_models(config, SUBJECTS.index, source=_source)
     }
+    # gesture files that drive renders, by the name their render goes by (gestures-{stem})
+    GESTURES = {driving_name(r): r for r in config["renders"] if "gestures" in r}
     # (layout, subject or dataset) -> the export's plan: its subjects by role, its parts
     EXPORTS = {
         (e["layout"], e["name"]): e
@@ -132,6 +136,27 @@ def appearance_import(section):
         return [cfg["import_dir"].format(subject=wildcards.subject)]
 
     return source
+
+
+def driving_keypoints(wildcards):
+    """What drives a render: a subject's cleaned keypoints, or a gesture file's."""
+    if wildcards.driving in GESTURES:
+        return f"results/work/gestures/{wildcards.driving}/openpose_json"
+    return f"results/subjects/{wildcards.driving}/openpose_json"
+
+
+def driving_video(part):
+    """Input function: a driving subject's frames ('frames') or frames record ('record');
+    nothing for a gesture file, which has no video."""
+
+    def files(wildcards):
+        if wildcards.driving in GESTURES:
+            return []
+        if part == "frames":
+            return [f"results/subjects/{wildcards.driving}/frames"]
+        return [f"results/work/{wildcards.driving}/frames.json"]
+
+    return files
 
 
 def densepose_masks(wildcards):

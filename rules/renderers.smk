@@ -106,8 +106,8 @@ rule render:
     input:
         model="results/models/{family}/{target}/model.pt",
         keypoints="results/normalized/{target}__{driving}/openpose_json",
-        driving_frames="results/subjects/{driving}/frames",
-        driving_record="results/work/{driving}/frames.json",
+        driving_frames=driving_video("frames"),
+        driving_record=driving_video("record"),
     output:
         frames=directory("results/renders/{family}/{target}__{driving}/frames"),
         # the predicted IUV of each frame, for families that predict one (d2g)
@@ -133,6 +133,8 @@ rule render:
     params:
         cfg=config["render"],
         device=lambda wc: config["families"][wc.family]["device"],
+        # a gesture file's frame rate (a driving subject's is its video's)
+        fps=lambda wc: GESTURES[wc.driving]["fps"] if wc.driving in GESTURES else None,
     script:
         "../workflow/scripts/render.py"
 
@@ -151,9 +153,9 @@ for _m in MODELS.values():
         ],
     ]
 for _r in config["renders"]:
-    _pair = f"{_r['family']}/{_r['target']}__{_r['driving']}"
+    _pair = f"{_r['family']}/{_r['target']}__{driving_name(_r)}"
     ALL_TARGETS += [
         f"results/renders/{_pair}/video.mp4",
         f"results/renders/{_pair}/compare.mp4",
-        f"results/qa/{_r['target']}/{_r['family']}/render_{_r['driving']}.jpg",
+        f"results/qa/{_r['target']}/{_r['family']}/render_{driving_name(_r)}.jpg",
     ]

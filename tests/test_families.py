@@ -6,7 +6,7 @@ import pytest
 from pose_animate.core.config import validate_config
 from pose_animate.core.errors import PoseAnimateError
 from pose_animate.renderers import engine, inference
-from pose_animate.renderers.families import FAMILIES, plan_models
+from pose_animate.renderers.families import FAMILIES, driving_name, plan_models
 
 SUBJECTS = ["alice", "bob"]
 
@@ -54,6 +54,24 @@ def test_models_and_renders_make_a_plan():
 def test_plan_errors_name_the_entry_and_fix(config, needle):
     with pytest.raises(PoseAnimateError, match=needle):
         plan(**config)
+
+
+def test_a_gesture_file_drives_a_render_under_its_own_name(tmp_path):
+    talk = tmp_path / "talk show 1.npz"
+    talk.write_bytes(b"")
+    alice = [{"family": "edn", "subject": "alice"}]
+    plan(models=alice, renders=[{"target": "alice", "gestures": str(talk)}])
+    assert driving_name({"gestures": str(talk)}) == "gestures-talk-show-1"
+    assert driving_name({"driving": "bob"}) == "bob"
+    for renders, needle in (
+            ([{"target": "alice"}], r"renders\[0\] needs exactly one of driving: or gestures:"),
+            ([{"target": "alice", "driving": "bob", "gestures": str(talk)}], "exactly one"),
+            ([{"target": "alice", "gestures": str(tmp_path / "no.npz")}],
+             r"renders\[0\].gestures: no file .*no.npz"),
+            ([{"target": "alice", "gestures": str(talk)}] * 2,
+             r"renders\[1\]: a second render named alice__gestures-talk-show-1")):
+        with pytest.raises(PoseAnimateError, match=needle):
+            plan(models=alice, renders=renders)
 
 
 def test_an_unknown_family_is_refused_by_the_schema():

@@ -286,3 +286,38 @@ def _cwd(proc: Path):
         return Path(os.readlink(proc / "cwd")).resolve()
     except OSError:
         return None
+
+
+def test_a_gesture_file_drives_a_render_through_the_workflow(demo_run, tmp_path):
+    """renders: {target, gestures: file.npz}: the speech-driven seed's gesture format (here
+    made of the demo driving figure's upper body) becomes keypoints, is normalized onto the
+    target by the shoulders and rendered at the entry's fps, the comparison without a video."""
+    from pose_animate.core.body import J
+    from pose_animate.core.formats import read_openpose_folder
+    from pose_animate.core.skeletons import POSE122_FROM
+
+    work = tmp_path / "gestures"
+    shutil.copytree(demo_run, work, symlinks=True)
+    people = read_openpose_folder(work / "results" / "subjects" / "demo_driving" /
+                                  "openpose_json")
+    offsets = people[:, POSE122_FROM, :2] - people[:, [J["Neck"]], :2]
+    offsets = np.delete(offsets, POSE122_FROM.index(J["Neck"]), axis=1)
+    np.savez(work / "talk.npz", poses_pred_batch=offsets.transpose(0, 2, 1)[None])
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    config["renders"] = [{"family": "edn", "target": "demo_target",
+                          "gestures": str(work / "talk.npz"), "fps": 10}]
+    (work / "talk.yaml").write_text(yaml.safe_dump(config))
+    pair = "results/renders/edn/demo_target__gestures-talk"
+    snakemake(work, f"{pair}/compare.mp4", "--cores", "2", "--configfile", "talk.yaml")
+    record = json.loads((work / pair / "render.json").read_text())
+    assert record["frames"] == len(people) and record["fps"] == 10
+    normalized = json.loads((work / "results" / "normalized" / "demo_target__gestures-talk" /
+                             "normalize.json").read_text())
+    assert normalized["mode"] == "shoulders"
+    import av
+    with av.open(str(work / pair / "compare.mp4")) as video:
+        stream = video.streams.video[0]
+        assert stream.average_rate == 10 and stream.frames == len(people)
+        width = stream.codec_context.width
+    size = record["size"][1]
+    assert width == 2 * size  # skeleton | result: no driving video to show

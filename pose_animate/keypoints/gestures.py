@@ -20,8 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import atomic_dir
 from ..core.body import J, N_POINTS
 from ..core.errors import PoseAnimateError
+from ..core.formats import write_openpose_folder
+from ..core.runlog import log
 from ..core.skeletons import POSE122_FROM
 
 GESTURE_KEY = "poses_pred_batch"
@@ -69,6 +72,20 @@ def read_gestures(path, neck=(0.0, 0.0), scale: float = 1.0) -> Gestures:
     people[:, POSE122_FROM, :2] = np.where(valid[..., None], points, 0)
     people[:, POSE122_FROM, 2] = valid
     return Gestures(people, int((~given).sum()))
+
+
+def write_gesture_keypoints(path, out_dir) -> dict:
+    """The gesture_keypoints stage: a gesture file as an OpenPose folder (around a neck at
+    0, 0: rendering normalizes it onto the target by the shoulders), written atomically;
+    returns the record."""
+    gestures = read_gestures(path)
+    with atomic_dir(out_dir) as tmp:
+        write_openpose_folder(tmp, gestures.people)
+    if gestures.invalid:
+        log.warning("%s: %d NaN or infinite points read as missing", path, gestures.invalid)
+    log.info("%s: %d frames of gestures", path, len(gestures.people))
+    return {"gestures": str(path), "frames": len(gestures.people),
+            "invalid_points": gestures.invalid}
 
 
 def read_pose137(path) -> Gestures:

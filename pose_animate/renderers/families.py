@@ -1,5 +1,8 @@
 """The renderer families the pipeline knows (their declarations; no torch)."""
 
+import re
+from pathlib import Path
+
 from ..core.config import dataset_subjects
 from ..core.errors import PoseAnimateError
 from .d2g.family import D2G
@@ -58,12 +61,26 @@ def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dic
                 raise PoseAnimateError(f"families.{name} names the dataset '{dataset}', which "
                                        "datasets: does not define.", path=source,
                                        fix="define it under datasets: or correct the name.")
+    rendered = set()
     for i, render in enumerate(config["renders"]):
+        if ("driving" in render) == ("gestures" in render):
+            raise PoseAnimateError(f"renders[{i}] needs exactly one of driving: or gestures:.",
+                                   path=source, fix="write {target: alice, driving: bob} or "
+                                                    "{target: alice, gestures: talk.npz}.")
         for role in ("target", "driving"):
-            if render[role] not in known:
+            if role in render and render[role] not in known:
                 raise PoseAnimateError(f"renders[{i}].{role}: '{render[role]}' is not a "
                                        "subject of the sheet.", path=source,
                                        fix="add it to the sheet or correct the name.")
+        if "gestures" in render and not Path(render["gestures"]).is_file():
+            raise PoseAnimateError(f"renders[{i}].gestures: no file {render['gestures']}.",
+                                   path=source, fix="give the path of the gesture .npz.")
+        key = (render["family"], render["target"], driving_name(render))
+        if key in rendered or ("gestures" in render and key[2] in known):
+            raise PoseAnimateError(f"renders[{i}]: a second render named {key[1]}__{key[2]} "
+                                   f"for {key[0]}.", path=source,
+                                   fix="remove the duplicate or rename the gesture file.")
+        rendered.add(key)
         if (render["family"], render["target"]) not in seen:
             raise PoseAnimateError(
                 f"renders[{i}] renders onto {render['family']} '{render['target']}', which "
@@ -71,3 +88,12 @@ def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dic
                 fix=f"add {{family: {render['family']}, subject: {render['target']}}} to "
                     "models:.")
     return plan
+
+
+def driving_name(render: dict) -> str:
+    """The name a render's driving motion goes by in its folders: the driving subject, or
+    `gestures-{file stem}` (characters a wildcard does not take made '-')."""
+    if "driving" in render:
+        return render["driving"]
+    stem = re.sub(r"[^A-Za-z0-9.-]+", "-", Path(render["gestures"]).stem).strip("-.")
+    return f"gestures-{stem or 'file'}"

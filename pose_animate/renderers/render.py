@@ -74,14 +74,15 @@ def render_driving(model_path, keypoints_dir, driving_frames_dir, frames_dir, iu
                    compare_path, settings: dict, *, fps: float, device: str = "auto") -> Rendering:
     """Render normalized driving keypoints onto the model's subject; `settings` is the
     config's `render` section (missing, stills). `iuv_dir` stays empty for families that
-    predict no IUV."""
+    predict no IUV. `driving_frames_dir` is None for motion without a video (a gesture file):
+    the comparison then starts at the skeleton."""
     state, animator = load_model(model_path, device)
     seq = read_openpose_folder(keypoints_dir)
     if len(seq) == 0:
         raise PoseAnimateError("no keypoint files to render.", path=keypoints_dir,
                                fix="rerun the normalize stage for this pair.")
-    driving = FrameSequence(driving_frames_dir)
-    if len(driving) != len(seq):
+    driving = FrameSequence(driving_frames_dir) if driving_frames_dir else None
+    if driving is not None and len(driving) != len(seq):
         raise PoseAnimateError(f"{len(seq)} normalized keypoint files for {len(driving)} "
                                "driving frames.", path=keypoints_dir,
                                fix="rerun the normalize stage (snakemake --forcerun "
@@ -115,7 +116,8 @@ def render_driving(model_path, keypoints_dir, driving_frames_dir, frames_dir, iu
                                                                            np.uint8),) * 3
                 write_iuv(iuv_tmp / frame_name(t), *iuv)
             video.write(frame)
-            side = np.concatenate([_fit_height(driving.read(t), h),
+            video_view = [] if driving is None else [_fit_height(driving.read(t), h)]
+            side = np.concatenate([*video_view,
                                    skeleton_view(person, animator.frame_hw, animator.map_hw),
                                    *views, frame], axis=1)
             compare.write(side)
