@@ -62,6 +62,7 @@ rule flow:
     input:
         frames="results/subjects/{subject}/frames",
         source=appearance_import("flow"),
+        checkpoint=flow_checkpoint,
     output:
         fwd=directory("results/subjects/{subject}/flow"),
         bwd=directory("results/subjects/{subject}/flow_inv"),

@@ -80,8 +80,8 @@ BACKEND_ONLY = {
     "masks": {"sam2": ["sam2"]},
     "densepose": {"detectron2": ["batch_size"]},
     "flow": {
-        method: ["checkpoint", "iterations", "batch_size", "precision"]
-        for method in LEARNED_FLOW
+        "raft": ["checkpoint", "iterations", "batch_size", "precision"],
+        "flownet2": ["checkpoint", "batch_size", "precision"],
     },
 }
 
@@ -118,6 +118,12 @@ def stage_gpus(section):
 def keypoints_gpus(wildcards):
     """stage_gpus for the keypoints job, none when the subject's keypoints are imported."""
     return 0 if keypoints_source(wildcards) else stage_gpus("keypoints")
+
+
+def flow_checkpoint(wildcards):
+    """The learned flow's weights file, an input (a new file there reruns the flow jobs)."""
+    cfg = config["flow"]
+    return [cfg["checkpoint"]] if cfg["method"] in LEARNED_FLOW else []
 
 
 def appearance_import(section):

@@ -3,6 +3,12 @@
 # and render the driving motions of config["renders"] onto it. Library: pose_animate/renderers/.
 
 
+def train_gpus(family):
+    """The GPUs a family's training holds: its gpus (data-parallel ranks), none on the CPU."""
+    cfg = config["families"][family]
+    return 0 if cfg["device"] == "cpu" else cfg["gpus"]
+
+
 rule train:
     input:
         parts=model_inputs,
@@ -30,7 +36,7 @@ rule train:
         "../envs/train.yaml"
     threads: 2
     resources:
-        gpu=lambda wc: config["families"][wc.family]["gpus"],
+        gpu=lambda wc: train_gpus(wc.family),
     params:
         cfg=lambda wc: config["families"][wc.family],
         folders=lambda wc: subject_folders(MODELS[(wc.family, wc.name)]["train"]),
@@ -57,7 +63,7 @@ rule pretrain_transg:
         "../envs/train.yaml"
     threads: 2
     resources:
-        gpu=1,
+        gpu=train_gpus("d2g"),
     params:
         cfg=config["families"]["d2g"],
         folders=lambda wc: subject_folders(config["datasets"][wc.dataset]["train"]),

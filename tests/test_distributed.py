@@ -84,7 +84,7 @@ def test_averaged_gradients_take_the_step_of_the_whole_batch(tmp_path, importabl
     (tmp_path / "one").mkdir()
     _toy_step(Ranks.single(), tmp_path / "one")
     (tmp_path / "two").mkdir()
-    launch(_toy_step, (str(tmp_path / "two"),), 2, tmp_path / "run")
+    launch(_toy_step, (str(tmp_path / "two"),), 2, tmp_path / "run", cuda=False)
     one, two = torch.load(tmp_path / "one" / "w.pt"), torch.load(tmp_path / "two" / "w.pt")
     for key in one["weights"]:
         assert torch.allclose(one["weights"][key], two["weights"][key], atol=1e-6), key
@@ -181,3 +181,16 @@ def test_more_gpus_than_the_job_sees_is_an_error_naming_the_setting():
     assert world_size(2, 4) == 2
     with pytest.raises(PoseAnimateError, match="gpus: 4 and the job sees 2"):
         world_size(4, 2)
+
+
+def test_cpu_ranks_on_a_gpu_machine_use_gloo_and_ignore_the_gpu_count(subject, tmp_path,
+                                                                      monkeypatch):
+    """device: cpu with gpus: 2 where one GPU is visible: two CPU ranks over gloo."""
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    launched = {}
+    monkeypatch.setattr(engine, "launch", lambda target, args, world, run_dir, cuda:
+                        launched.update(world=world, cuda=cuda))
+    monkeypatch.setattr(checkpoint, "load", lambda path, family: {"record": {"ok": 1}})
+    record = engine.train("edn", [subject], tmp_path / "m.pt", tmp_path / "run",
+                          train_cfg(gpus=2, device="cpu"))
+    assert launched == {"world": 2, "cuda": False} and record == {"ok": 1}

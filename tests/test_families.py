@@ -59,6 +59,9 @@ def test_plan_errors_name_the_entry_and_fix(config, needle):
 def test_a_gesture_file_drives_a_render_under_its_own_name(tmp_path):
     talk = tmp_path / "talk show 1.npz"
     talk.write_bytes(b"")
+    (tmp_path / "b").mkdir()
+    other = tmp_path / "b" / "talk_show-1.npz"  # another file of the same name
+    other.write_bytes(b"")
     alice = [{"family": "edn", "subject": "alice"}]
     plan(models=alice, renders=[{"target": "alice", "gestures": str(talk)}])
     assert driving_name({"gestures": str(talk)}) == "gestures-talk-show-1"
@@ -69,7 +72,12 @@ def test_a_gesture_file_drives_a_render_under_its_own_name(tmp_path):
             ([{"target": "alice", "gestures": str(tmp_path / "no.npz")}],
              r"renders\[0\].gestures: no file .*no.npz"),
             ([{"target": "alice", "gestures": str(talk)}] * 2,
-             r"renders\[1\]: a second render named alice__gestures-talk-show-1")):
+             r"renders\[1\]: a second render named alice__gestures-talk-show-1"),
+            ([{"target": "alice", "gestures": str(talk)},
+              {"target": "alice", "family": "edn", "gestures": str(other)}],
+             r"renders\[1\]: its gesture render is named gestures-talk-show-1, as another"),
+            ([{"target": "alice", "gestures": str(talk)},
+              {"target": "alice", "gestures": str(talk), "fps": 30}], "another file or frame")):
         with pytest.raises(PoseAnimateError, match=needle):
             plan(models=alice, renders=renders)
 

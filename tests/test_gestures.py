@@ -75,6 +75,9 @@ def test_a_file_that_is_no_npz_is_refused(tmp_path):
     (tmp_path / "g.npz").write_text("not numpy")
     with pytest.raises(PoseAnimateError, match="cannot read the gesture file"):
         read_gestures(tmp_path / "g.npz")
+    np.save(tmp_path / "one.npy", np.zeros((3, N_POINTS)))  # a (3, 137) frame, not gestures
+    with pytest.raises(PoseAnimateError, match="single array .*not an .npz"):
+        read_gestures(tmp_path / "one.npy")
 
 
 def test_a_pose137_array_of_another_layout_is_refused(tmp_path):

@@ -57,8 +57,8 @@ def test_padding_repeats_the_border_centred_and_crops_back():
     assert none == (0, 0, 0, 0) and same.shape == (2, 3, 4, 8)
     big, pads = learned_flow.pad_to(torch.zeros(1, 3, 100, 130), 64)
     assert big.shape[-2:] == (128, 192) and learned_flow.crop(big, pads).shape[-2:] == (100, 130)
-    small, pads = learned_flow.pad_to(torch.zeros(1, 3, 50, 70), 8, minimum=64)
-    assert small.shape[-2:] == (64, 72) and pads == (1, 1, 7, 7)
+    small, pads = learned_flow.pad_to(torch.zeros(1, 3, 50, 70), 8, minimum=128)
+    assert small.shape[-2:] == (128, 128) and pads == (29, 29, 39, 39)
 
 
 @pytest.mark.parametrize("wrap", [None, "state_dict", "model"])

@@ -138,8 +138,14 @@ class LearnedFlow:
         (image1, pads), (image2, _) = (pad_to(images, self.multiple, self.minimum)
                                        for images in (image1, image2))
         kwargs = {"iterations": self.iterations} if self.iterations else {}
-        with torch.autocast(self.device.type, dtype=_PRECISIONS.get(self.precision),
-                            enabled=self.precision != "fp32"):
-            flow = self.network(image1, image2, **kwargs)
+        try:
+            with torch.autocast(self.device.type, dtype=_PRECISIONS.get(self.precision),
+                                enabled=self.precision != "fp32"):
+                flow = self.network(image1, image2, **kwargs)
+        except torch.cuda.OutOfMemoryError:
+            raise PoseAnimateError(
+                f"the GPU ran out of memory running {self.name} on "
+                f"{len(image1) // 2} pairs of {image1.shape[-1]}x{image1.shape[-2]} px.",
+                fix=f"lower flow.batch_size (now {self.batch}).") from None
         flow = crop(flow.float(), pads).permute(0, 2, 3, 1)
         return np.ascontiguousarray(flow.cpu().numpy())

@@ -21,7 +21,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 MULTIPLE = 8  # input H and W: the encoders downsample by 8
-MIN_SIZE = 64  # and the pyramid halves that 3 times: smaller inputs are padded up to this
+# Smaller inputs are padded up to this: the pyramid halves the 1/8 map 3 times, and below 128
+# px its coarsest level is a single value (torchvision's weights declare min_size 128 too).
+MIN_SIZE = 128
 LEVELS = 4  # of the correlation pyramid
 
 

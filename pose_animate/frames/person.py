@@ -88,7 +88,8 @@ def find_person(source, info: dict, n_samples: int = 16, span: int | None = None
 
     `final(union) -> bool` may end the pass early: once it says no further box can change
     what the union is used for (the crop fills the frame: crop.fills_frame), the remaining
-    frames are neither decoded nor searched (`stopped_early`)."""
+    frames are not searched and no more are decoded than the few the decoding thread has
+    read ahead (`stopped_early`)."""
     boxes, stopped = [], False
     span = min(span or info["frames"], info["frames"])
     indices = evenly_spaced(span, n_samples)

@@ -43,7 +43,10 @@ def read_gestures(path, neck=(0.0, 0.0), scale: float = 1.0) -> Gestures:
     pixels) and the other points at neck + offset / `scale` (see the module docstring)."""
     path = Path(path)
     try:
-        with np.load(path) as archive:
+        archive = np.load(path)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("a single array (.npy), not an .npz archive")
+        with archive:
             if GESTURE_KEY not in archive.files:
                 raise PoseAnimateError(
                     f"the gesture file has no '{GESTURE_KEY}' (it has: "

@@ -10,10 +10,13 @@ the job with that error as it is.
 Inside a rank, `Ranks` does what DistributedDataParallel does, for any family's training step
 without changing it: the same weights on every rank at the start (broadcast from rank 0), each
 rank's gradients averaged before every optimizer step (a pre-step hook on each of the step's
-optimizers), so that W ranks of batch B take the steps one process of batch W x B would; the
-losses averaged for the record. Rank 0 alone writes checkpoints, logs and the model.
+optimizers), so that W ranks of batch B take the steps one process of batch W x B would (as
+long as a step draws no random numbers: every rank's generator starts from the same seed, and
+today's families draw none); the losses averaged for the record. Rank 0 alone writes
+checkpoints, logs and the model.
 """
 
+import datetime
 import logging
 import os
 import pickle
@@ -119,9 +122,10 @@ def world_size(gpus: int, cuda_devices: int) -> int:
     return gpus
 
 
-def launch(target, args: tuple, world: int, run_dir) -> None:
+def launch(target, args: tuple, world: int, run_dir, cuda: bool) -> None:
     """Run `target(ranks, *args)` (a module-level function) in `world` processes, one per
-    rank, and wait for them (see the module's docstring for failures and restarts).
+    rank (`cuda`: one GPU each, NCCL; else CPU processes, gloo), and wait for them (see the
+    module's docstring for failures and restarts).
 
     The ranks are fresh interpreters (`python -m pose_animate.renderers.distributed JOB`, as
     torchrun starts its workers), not forks or multiprocessing children: those would re-run
@@ -131,7 +135,7 @@ def launch(target, args: tuple, world: int, run_dir) -> None:
     log_files = [h.baseFilename for h in log.handlers if isinstance(h, logging.FileHandler)]
     job = folder / "job.pkl"
     with open(job, "wb") as f:
-        pickle.dump({"target": target, "args": args, "log_files": log_files}, f)
+        pickle.dump({"target": target, "args": args, "log_files": log_files, "cuda": cuda}, f)
     for attempt in range(MAX_RESTARTS + 1):
         for old in folder.glob("error_rank*.pkl"):
             old.unlink()
@@ -172,7 +176,8 @@ def _wait(procs) -> tuple[int, int] | None:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
-    return bad[0] if bad else None
+    # a rank killed by a signal first: the others then fail on its closed connection
+    return sorted(bad, key=lambda rank_code: rank_code[1] >= 0)[0] if bad else None
 
 
 def _raise_rank_error(folder: Path, rank: int, code: int):
@@ -191,16 +196,21 @@ def _worker(job_file: str) -> None:
         job = pickle.load(f)
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     _rank_logging(rank, job["log_files"])
-    cuda = torch.cuda.is_available()
-    if cuda:
+    if job["cuda"]:
         torch.cuda.set_device(rank)
-    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    # Long enough for rank 0 to fill a large subject's frame cache while the others wait in
+    # Ranks.first (the defaults, 10 min for NCCL, would abort them); a dead rank is seen by
+    # launch within a second anyway.
+    dist.init_process_group("nccl" if job["cuda"] else "gloo", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(hours=3))
     try:
         job["target"](Ranks(rank, world), *job["args"])
-    except PoseAnimateError as exc:
+    except PoseAnimateError as exc:  # the job reports it (launch raises it again)
         with open(Path(job_file).parent / f"error_rank{rank}.pkl", "wb") as f:
             pickle.dump(exc, f)
-        log.error("%s", exc)
+        sys.exit(1)
+    except Exception:
+        log.exception("rank %d failed", rank)  # its traceback, in the job's log
         sys.exit(1)
     finally:
         dist.destroy_process_group()

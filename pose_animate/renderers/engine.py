@@ -123,11 +123,12 @@ def train(family_name: str, folders, model_path, run_dir, settings: dict, *,
     or CPU processes without GPUs), each on batches of `batch_size`, and this process waits
     for them; `threads` are shared among them.
     """
-    world = world_size(settings["gpus"], torch.cuda.device_count())
+    cuda = pick_device(settings["device"]).type == "cuda"
+    world = world_size(settings["gpus"], torch.cuda.device_count() if cuda else 0)
     args = (family_name, folders, model_path, run_dir, settings, name, threads, init)
     if world == 1:
         return _train(Ranks.single(), *args)
-    launch(_train, args, world, run_dir)
+    launch(_train, args, world, run_dir, cuda)
     return checkpoint.load(model_path, family_name)["record"]
 
 

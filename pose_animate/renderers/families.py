@@ -61,7 +61,7 @@ def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dic
                 raise PoseAnimateError(f"families.{name} names the dataset '{dataset}', which "
                                        "datasets: does not define.", path=source,
                                        fix="define it under datasets: or correct the name.")
-    rendered = set()
+    rendered, gesture_files = set(), {}
     for i, render in enumerate(config["renders"]):
         if ("driving" in render) == ("gestures" in render):
             raise PoseAnimateError(f"renders[{i}] needs exactly one of driving: or gestures:.",
@@ -75,6 +75,15 @@ def plan_models(config: dict, subjects, source="config/config.yaml") -> list[dic
         if "gestures" in render and not Path(render["gestures"]).is_file():
             raise PoseAnimateError(f"renders[{i}].gestures: no file {render['gestures']}.",
                                    path=source, fix="give the path of the gesture .npz.")
+        if "gestures" in render:  # one name, one file at one frame rate
+            name, made_of = driving_name(render), (Path(render["gestures"]).resolve(),
+                                                   render["fps"])
+            if gesture_files.setdefault(name, made_of) != made_of:
+                raise PoseAnimateError(
+                    f"renders[{i}]: its gesture render is named {name}, as another render of "
+                    "another file or frame rate is.", path=source,
+                    fix="give the gesture files distinct names (the render is named after "
+                        "the file) and one fps each.")
         key = (render["family"], render["target"], driving_name(render))
         if key in rendered or ("gestures" in render and key[2] in known):
             raise PoseAnimateError(f"renders[{i}]: a second render named {key[1]}__{key[2]} "
