@@ -115,6 +115,12 @@ def stage_gpus(section):
     return int(stage_backend(section) in GPU_BACKENDS[section])
 
 
+def train_gpus(family):
+    """The GPUs a family's training holds: its gpus (data-parallel ranks), none on the CPU."""
+    cfg = config["families"][family]
+    return 0 if cfg["device"] == "cpu" else cfg["gpus"]
+
+
 def keypoints_gpus(wildcards):
     """stage_gpus for the keypoints job, none when the subject's keypoints are imported."""
     return 0 if keypoints_source(wildcards) else stage_gpus("keypoints")

@@ -3,12 +3,6 @@
 # and render the driving motions of config["renders"] onto it. Library: pose_animate/renderers/.
 
 
-def train_gpus(family):
-    """The GPUs a family's training holds: its gpus (data-parallel ranks), none on the CPU."""
-    cfg = config["families"][family]
-    return 0 if cfg["device"] == "cpu" else cfg["gpus"]
-
-
 rule train:
     input:
         parts=model_inputs,
