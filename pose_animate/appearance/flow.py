@@ -58,9 +58,10 @@ def make_estimator(method: str = "dis", preset: str = "medium"):
     raise ValueError(f"unknown flow method {method!r}; one of {METHODS}")
 
 
-def check_checkpoint(cfg: dict) -> None:
-    """Before any job, for a learned method: the weights file flow.checkpoint is there."""
-    configured_path(cfg["checkpoint"], "flow.checkpoint", WEIGHTS[cfg["method"]])
+def check_checkpoint(cfg: dict) -> Path:
+    """For a learned method, before any job and when the network loads: the weights file
+    flow.checkpoint, checked to be there."""
+    return configured_path(cfg["checkpoint"], "flow.checkpoint", WEIGHTS[cfg["method"]])
 
 
 @functools.lru_cache(maxsize=4)

@@ -16,11 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core.config import configured_path
 from ..core.errors import PoseAnimateError
 from ..core.runlog import log
 from . import flownet2, raft
-from .flow import WEIGHTS
+from .flow import WEIGHTS, check_checkpoint
 
 _PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 _SHOWN = 4  # key names quoted in an error
@@ -107,7 +106,7 @@ class LearnedFlow:
 
     def __init__(self, settings: dict, device: torch.device | None = None):
         method = settings["method"]
-        path = configured_path(settings["checkpoint"], "flow.checkpoint", WEIGHTS[method])
+        path = check_checkpoint(settings)
         self.device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
         network, self.name = build_network(method, read_state_dict(path), path)
         self.network = network.to(self.device)

@@ -132,8 +132,9 @@ def skeleton_segments(person: np.ndarray) -> dict:
           "RHip", "LHip", "RKnee", "LKnee", "RAnkle", "LAnkle")}
     neck = p["Neck"] if p["Neck"] is not None else _mean([p["RShoulder"], p["LShoulder"]])
     midhip = p["MidHip"] if p["MidHip"] is not None else _mean([p["RHip"], p["LHip"]])
+    nose = _face_point(body)
     if midhip is None and neck is not None:
-        hidden = _hidden_hips(neck, p["RShoulder"], p["LShoulder"], _face_point(body))
+        hidden = _hidden_hips(neck, p["RShoulder"], p["LShoulder"], nose)
         if hidden is not None:
             midhip, p["RHip"], p["LHip"] = hidden
     seg = {}
@@ -162,7 +163,6 @@ def skeleton_segments(person: np.ndarray) -> dict:
             a, b = _foot_ends(body, side, an, kn)
             if a is not None:
                 seg[f"{name}_foot"] = (a, b)
-    nose = _face_point(body)
     if nose is not None and neck is not None and np.linalg.norm(nose - neck) > 1:
         seg["head"] = (neck, nose)
     elif "torso" in seg:                     # no face points: the head above the torso
