@@ -31,6 +31,12 @@ _COCO17_FROM = [J[name] for name in COCO17]
 # The seed's pose137_to_pose122: body 0-7, the eyes 15 and 16, then face and both hands.
 POSE122_FROM = list(range(8)) + [15, 16] + list(range(FACE.start, N_POINTS))
 assert len(POSE122_FROM) == 122
+# Its oliver.yaml's sigmas, in pixels of its 640 px crop: per point cluster (kp_var_root) and
+# per limb across the limb (mask_sigma_perp); the export writes them scaled, pose2img scales
+# them to its model size.
+POSE2IMG_SIZE = 640
+POSE2IMG_KP_VAR_ROOT = [10, 10, 10, 10, 10, 10, 10, 4, 2, 3, 2, 4, 4]
+POSE2IMG_MASK_SIGMA_PERP = [35, 25, 25, 20, 25, 20, 10, 10]
 
 
 def _points(person) -> np.ndarray:

@@ -20,14 +20,11 @@ import yaml
 
 from ..core.errors import PoseAnimateError
 from ..core.runlog import log
-from ..core.skeletons import to_pose137
+from ..core.skeletons import (POSE2IMG_KP_VAR_ROOT, POSE2IMG_MASK_SIGMA_PERP, POSE2IMG_SIZE,
+                              to_pose137)
 
 SCOPE = "subject"
 PARTS = ("frames", "openpose_json")
-# oliver.yaml's per-joint-cluster and per-limb sigmas (pixels of its 640 px crop); scaled here.
-KP_VAR_ROOT = [10, 10, 10, 10, 10, 10, 10, 4, 2, 3, 2, 4, 4]
-MASK_SIGMA_PERP = [35, 25, 25, 20, 25, 20, 10, 10]
-SEED_CROP = 640
 NECK = 1
 
 
@@ -62,7 +59,7 @@ def write(job, out, settings, placer) -> dict:
     neck = keypoints[:, NECK]
     seen = neck[:, 2] > 0
     root = neck[seen, :2].mean(axis=0) if seen.any() else np.array([w / 2, h / 2])
-    scale = img_h / SEED_CROP
+    scale = img_h / POSE2IMG_SIZE
     first_train = min(settings["validation"], n - 1)
     stem = subject.frames[first_train].stem
     # Its paths are read from the working directory: absolute, to where the export lands.
@@ -71,8 +68,8 @@ def write(job, out, settings, placer) -> dict:
                  "img_extension": suffix},
         "TRAIN": {"CROP": {"W_bias": int(w_bias), "H_bias": int(h_bias)}},
         "HYPERPARAM": {"img_H": int(img_h), "img_W": int(img_w), "scale": 1.0,
-                       "kp_var_root": [round(v * scale, 2) for v in KP_VAR_ROOT],
-                       "mask_sigma_perp": [round(v * scale, 2) for v in MASK_SIGMA_PERP]},
+                       "kp_var_root": [round(v * scale, 2) for v in POSE2IMG_KP_VAR_ROOT],
+                       "mask_sigma_perp": [round(v * scale, 2) for v in POSE2IMG_MASK_SIGMA_PERP]},
         "INFER": {"root_node": [[round(float(root[0]), 3)], [round(float(root[1]), 3)]],
                   "ckpt_path": "", "src_img_path": str(job.final / "imgs" / f"{stem}{suffix}"),
                   "src_kp_path": str(job.final / "keypoints" / f"{stem}.npy")}}}

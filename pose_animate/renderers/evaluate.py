@@ -6,6 +6,9 @@ recorded in the model file) never entered training. They are reconstructed from 
 cleaned keypoints, frame by frame as a render is, and compared with the real frames at the
 model's size (renderers.metrics: SSIM, PSNR, L1, L1 inside the mask, keypoint distance through
 the keypoint stage's detector, temporal warping error with the real video's backward flow).
+Where the keypoint stage finds faces and hands (`keypoints.face_hands`) and the held-out poses
+have them, a second detector with face and hands on measures their points too (the body
+metric keeps its body-only detector, so its numbers do not depend on that setting).
 The nearest-neighbour baseline returns the training frame whose pose is closest to the wanted
 one; `nearest_pose_distance_body_fraction` says how new the held-out poses are (near zero the
 motion repeats and the baseline copies a frame of the same pose).
@@ -36,8 +39,8 @@ from .baselines import nearest_neighbour
 from .data import SubjectData
 from .family import Driving
 from .inference import load_model
-from .metrics import (METRICS, beats, image_metrics, keypoint_error, pose_distance, resize_flow,
-                      summary, warping_error)
+from .metrics import (METRICS, beats, image_metrics, keypoint_error, part_keypoint_errors,
+                      pose_distance, resize_flow, summary, warping_error)
 from .posemap import MIN_CONF
 
 
@@ -49,10 +52,10 @@ class Evaluation:
     shown: list[dict] = field(default_factory=list)
 
 
-def keypoint_detector(keypoints_settings: dict):
-    """The keypoint stage's backend as the config names it, body only (the metric compares
-    BODY_25), as a context manager."""
-    return make_backend({**keypoints_settings, "face_hands": False})
+def keypoint_detector(keypoints_settings: dict, face_hands: bool = False):
+    """The keypoint stage's backend as the config names it, body only (the body metric
+    compares BODY_25) or with face and hands, as a context manager."""
+    return make_backend({**keypoints_settings, "face_hands": face_hands})
 
 
 def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, valid_dir=None,
@@ -92,10 +95,17 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
     predicts_surface = hasattr(animator, "iuv") and data.iuv(heldout[0]) is not None
     h, w = data.frame_hw
     animator.reset()
+    # Face and hands are measured by a second detector, where the keypoint stage finds them
+    # and the held-out poses have them (the body metric's detector stays the same).
+    with_parts = bool(keypoints_settings["face_hands"]) and any(
+        part_keypoint_errors(None, data.keypoints[t])["face_hands_found_fraction"] is not None
+        for t in heldout)
     with contextlib.ExitStack() as stack:
         # A detector per stream: mediapipe's tracking mode follows one video at a time.
         detectors = {name: stack.enter_context(keypoint_detector(keypoints_settings))
                      for name in names}
+        part_detectors = {name: stack.enter_context(keypoint_detector(keypoints_settings, True))
+                          for name in names} if with_parts else {}
         for i, t in enumerate(progress(heldout, total=len(heldout), desc="held-out frames")):
             if data.keypoints[t, BODY, 2].max() <= MIN_CONF:
                 raise PoseAnimateError(
@@ -118,6 +128,9 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
                 row["keypoint_px"], row["keypoint_body_fraction"] = keypoint_error(
                     found, data.keypoints[t])
                 row["detected_fraction"] = float(found is not None)
+                if with_parts:
+                    row.update(part_keypoint_errors(part_detectors[name].detect(big),
+                                                    data.keypoints[t]))
                 rows[name].append(row)
             flow = flows.into(t - 1) if i > 0 else None
             for name, img in images.items():
@@ -141,7 +154,8 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
                     "frames": len(heldout),
                     "nearest_pose_distance_body_fraction":
                         round(float(np.nanmean(novelty)), 4)},
-        "keypoints_compared": f"BODY_25, detector run on frames scaled to {w}x{h}",
+        "keypoints_compared": f"BODY_25{', face and hands' if with_parts else ''}, detector "
+                              f"run on frames scaled to {w}x{h}",
         "metrics": METRICS, "model": model, "baselines": baselines,
         "real_frames": {"warping_error": real_warp},
         "beats_baselines": {name: beats(model, b) for name, b in baselines.items()},

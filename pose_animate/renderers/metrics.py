@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from ..core.body import BODY, body_height_px
+from ..core.body import BODY, FACE, HAND_LEFT, HAND_RIGHT, body_height_px
 from .posemap import MIN_CONF
 
 PSNR_IDENTICAL = 100.0
@@ -19,6 +19,12 @@ METRICS = {
                    "is better)",
     "keypoint_body_fraction": "the keypoint distance as a fraction of body height",
     "detected_fraction": "frames where the detector finds the person (higher is better)",
+    "keypoint_face_px": "face keypoint distance in px (70 points, those both hold) between the "
+                        "detector run with face and hands on and the wanted face, where both "
+                        "have one (lower is better)",
+    "keypoint_hands_px": "the same over the hands' 2 x 21 points (lower is better)",
+    "face_hands_found_fraction": "of the face and hands the wanted pose has, the fraction the "
+                                 "detector finds (higher is better)",
     "warping_error": "temporal flicker: mean absolute difference, 0..1, between frame t+1 and "
                      "frame t warped by the real video's flow, where that flow is reliable "
                      "(lower is better; the real frames' own value is the floor)",
@@ -63,6 +69,34 @@ def keypoint_error(detected, wanted: np.ndarray) -> tuple[float, float]:
     return height, 1.0
 
 
+MIN_PART_POINTS = 5  # a face or hand with fewer points seen is not there
+
+
+def part_keypoint_errors(detected, wanted: np.ndarray) -> dict:
+    """Face and hand keypoint distances (see METRICS); all None when the wanted pose has no
+    face or hand."""
+    face_px, hand_px, wanted_parts, found = [], [], 0, 0
+    for name, group in (("face", FACE), ("hand", HAND_LEFT), ("hand", HAND_RIGHT)):
+        want = wanted[group, 2] > MIN_CONF
+        if want.sum() < MIN_PART_POINTS:
+            continue
+        wanted_parts += 1
+        if detected is None:
+            continue
+        both = want & (detected[group, 2] > MIN_CONF)
+        if (detected[group, 2] > MIN_CONF).sum() < MIN_PART_POINTS or not both.any():
+            continue
+        found += 1
+        d = np.linalg.norm(detected[group][both, :2] - wanted[group][both, :2], axis=1)
+        (face_px if name == "face" else hand_px).extend(d.tolist())
+    if not wanted_parts:
+        return {"keypoint_face_px": None, "keypoint_hands_px": None,
+                "face_hands_found_fraction": None}
+    return {"keypoint_face_px": float(np.mean(face_px)) if face_px else None,
+            "keypoint_hands_px": float(np.mean(hand_px)) if hand_px else None,
+            "face_hands_found_fraction": found / wanted_parts}
+
+
 def resize_flow(flow: np.ndarray, hw) -> np.ndarray:
     """A (H, W, 2) flow field at another size, its vectors scaled with it."""
     h, w = hw
@@ -99,7 +133,7 @@ def summary(rows: list[dict]) -> dict:
 def beats(model: dict, baseline: dict) -> dict:
     """Per metric: whether the model does better than the baseline (None where either lacks
     it)."""
-    higher = {"ssim", "psnr", "detected_fraction"}
+    higher = {"ssim", "psnr", "detected_fraction", "face_hands_found_fraction"}
     out = {}
     for key in METRICS:
         a, b = model.get(key), baseline.get(key)

@@ -161,12 +161,25 @@ class VGG19Loss(nn.Module):
         return (rgb - self.mean) / self.std
 
     def forward(self, fake, real):
+        return self.perceptual_and_style(fake, real, style=False)[0]
+
+    def perceptual_and_style(self, fake, real, style: bool = True):
+        """(perceptual loss, style loss: the MSE of the layers' Gram matrices, normalised by
+        each layer's size; 0 without `style`)."""
         x, y = self._prep(fake), self._prep(real)
-        loss = 0.0
+        loss = style_loss = 0.0
         for weight, block in zip(_VGG_WEIGHTS, self.slices):
             x, y = block(x), block(y)
             loss = loss + weight * F.l1_loss(x, y.detach())
-        return loss
+            if style:
+                style_loss = style_loss + F.mse_loss(_gram(x), _gram(y.detach()))
+        return loss, style_loss
+
+
+def _gram(features: torch.Tensor) -> torch.Tensor:
+    b, c, h, w = features.shape
+    f = features.reshape(b, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 
 # ---- cost --------------------------------------------------------------------------------
