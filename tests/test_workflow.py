@@ -191,6 +191,34 @@ def test_the_d2g_test_config_trains_evaluates_and_renders_d2g_beside_edn(demo_ru
     assert (render / "video.mp4").stat().st_size > 0 and len(list((render / "iuv").glob("*.png")))
 
 
+def test_the_pose2img_test_config_trains_evaluates_and_renders_a_gesture_file(demo_run,
+                                                                              tmp_path):
+    """pose2img beside edn, rendering the demo's driving figure and a gesture npz in the
+    speech-driven seed's format (made here: the driving figure's upper body, neck-relative)."""
+    from pose_animate.core.formats import read_openpose_folder
+    from pose_animate.core.skeletons import POSE122_FROM
+
+    people = read_openpose_folder(demo_run / "results" / "subjects" / "demo_driving" /
+                                  "openpose_json")
+    points = people[:, POSE122_FROM, :2] - people[:, None, 1, :2]  # around the neck
+    gestures = np.delete(points, 1, axis=1).transpose(0, 2, 1)[None]  # (1, T, 2, 121)
+    np.savez(tmp_path / "talk.npz", poses_pred_batch=gestures)
+    config = yaml.safe_load((demo_run / "config" / "pose2img.yaml").read_text())
+    config["renders"].append({"family": "pose2img", "target": "demo_target",
+                              "gestures": str(tmp_path / "talk.npz"), "fps": 12})
+    (demo_run / "p2i.yaml").write_text(yaml.safe_dump(config))
+    snakemake(demo_run, "--cores", "2", "--configfile", "p2i.yaml")
+    record = json.loads((demo_run / "results" / "eval" / "pose2img" / "demo_target.json")
+                        .read_text())
+    assert record["family"] == "pose2img" and "nearest_neighbour" in record["baselines"]
+    for driving in ("demo_driving", "gestures-talk"):
+        render = demo_run / "results" / "renders" / "pose2img" / f"demo_target__{driving}"
+        assert (render / "video.mp4").stat().st_size > 0
+        assert json.loads((render / "render.json").read_text())["frames"] == 12
+    assert not [rule for rule, _ in planned_jobs(snakemake(
+        demo_run, "-n", "--configfile", "p2i.yaml").stdout)]  # everything up to date
+
+
 def test_the_import_test_config_builds_dataset_folders_from_imported_keypoints(tmp_path):
     """.test/config/import.yaml as users run it: its inputs generated, then the workflow."""
     work = tmp_path / "import"

@@ -35,9 +35,12 @@ from .distributed import Ranks, launch, world_size
 from .edn import model as edn_model
 from .edn import train as edn_train
 from .families import family as declared
+from .pose2img import model as pose2img_model
+from .pose2img import train as pose2img_train
 
 # Per family: (its model module, its training step).
-TRAINING = {"edn": (edn_model, edn_train.TrainStep), "d2g": (d2g_model, d2g_train.TrainStep)}
+TRAINING = {"edn": (edn_model, edn_train.TrainStep), "d2g": (d2g_model, d2g_train.TrainStep),
+            "pose2img": (pose2img_model, pose2img_train.TrainStep)}
 
 
 def seed_all(seed: int) -> None:
@@ -269,8 +272,8 @@ def _train(ranks: Ranks, family_name, folders, model_path, run_dir, settings, na
     if not ranks.main:
         return record
     size, multiple = model.geometry(settings)
-    extras = {**model.extras(datas[0]), "parts": list(datas[0].parts), "size": size,
-              "multiple": multiple,
+    extras = {**model.extras(datas[0], n_trains[0], settings), "parts": list(datas[0].parts),
+              "size": size, "multiple": multiple,
               "training_frames": n_trains[0] if scope == "subject" else None}
     checkpoint.save(model_path, {"family": family_name, "spec": spec, "name": name,
                                  "step": settings["steps"], "weights": step_fn.weights(),

@@ -8,8 +8,9 @@ from ..core.errors import PoseAnimateError
 from .d2g.family import D2G
 from .edn.family import EDN
 from .family import Family
+from .pose2img.family import POSE2IMG
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (EDN, D2G)}
+FAMILIES: dict[str, Family] = {f.name: f for f in (EDN, D2G, POSE2IMG)}
 
 
 def family(name: str) -> Family:

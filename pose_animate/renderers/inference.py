@@ -9,8 +9,10 @@ from . import checkpoint
 from .device import pick_device
 from .d2g import model as d2g_model
 from .edn import model as edn_model
+from .pose2img import model as pose2img_model
 
-MODELS = {"edn": edn_model, "d2g": d2g_model}  # per family: its model module
+# per family: its model module
+MODELS = {"edn": edn_model, "d2g": d2g_model, "pose2img": pose2img_model}
 
 
 def load_model(model_path, device: str = "auto", family: str | None = None):

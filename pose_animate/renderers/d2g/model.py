@@ -210,7 +210,7 @@ def spec(settings: dict, data) -> dict:
             "inputs": {"size": size, "map_hw": list(data.map_hw)}}
 
 
-def extras(data) -> dict:
+def extras(data, n_train: int, settings: dict) -> dict:
     return {"frame_hw": list(data.frame_hw)}
 
 

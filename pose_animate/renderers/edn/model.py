@@ -116,7 +116,7 @@ def spec(settings: dict, data) -> dict:
                        "map_hw": list(data.map_hw)}}
 
 
-def extras(data) -> dict:
+def extras(data, n_train: int, settings: dict) -> dict:
     """What inference needs beside the weights: the subject's frame size and its plate."""
     return {"frame_hw": list(data.frame_hw), "background": data.background}
 
