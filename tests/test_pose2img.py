@@ -117,11 +117,28 @@ def test_heatmaps_and_priors_in_the_models_pixels():
     priors = model.mask_priors(person, (96, 96), size=640)
     assert priors.shape == (1, 9, 96, 96) and priors.max() <= 1e-6
     head = priors[0, 1].exp()
-    y, x = np.unravel_index(int(head.argmax()), head.shape)
-    assert (x, y) == (50, 19)  # the mean of nose and eyes
+    assert head[19, 50] > 0.95  # about the mean of the nose and the eyes
     gone = person.clone()
     gone[0, HAND_LEFT, 2] = 0
     assert model.mask_priors(gone, (96, 96), 640)[0, 8].max() < -20  # an empty layer
+
+
+def test_a_limbs_prior_lies_along_its_first_two_points():
+    """The shoulders' prior runs from the neck to the right shoulder (the seed's first two
+    points), not along the whole shoulder line; two points in one place give a round prior,
+    not one that covers the frame."""
+    person = np.zeros((N_POINTS, 3), np.float32)
+    for name, xy in {"Neck": (50, 50), "RShoulder": (30, 50), "LShoulder": (70, 50)}.items():
+        person[J[name]] = (*xy, 0.9)
+    shoulders = model.mask_priors(torch.from_numpy(person)[None], (100, 100), 640)[0, 2].exp()
+    # centred on the three points' mean, long along x (length 20: variance 400 / 1.5), 25 px
+    # wide across
+    assert shoulders[50, 50 + 16] == pytest.approx(np.exp(-16 ** 2 / (2 * 400 / 1.5)), rel=1e-4)
+    assert shoulders[50 + 25, 50] == pytest.approx(np.exp(-0.5), rel=1e-4)
+    person[J["RShoulder"], :2] = person[J["Neck"], :2]
+    person[J["LShoulder"], 2] = 0
+    priors = model.mask_priors(torch.from_numpy(person)[None], (100, 100), 640)[0].exp()
+    assert priors[2, 0, 0] < 1e-3 and priors[0, 0, 0] > 0.99  # the background keeps the corner
 
 
 def test_warp_layers_moves_a_layer_by_its_transform():
@@ -149,11 +166,14 @@ def test_pairs_use_the_source_frame_and_other_training_frames():
         map_hw, frame_hw = (8, 8), (8, 8)
 
     pairs = PairDataset(Data(), n_train=5, source=2)
-    assert len(pairs) == 10
+    assert len(pairs) == 2 * PairDataset.ROUNDS * 5
     assert [pairs.pair(i) for i in range(5)] == [(2, t) for t in range(5)]
+    assert [pairs.pair(i) for i in range(10, 15)] == [(2, t) for t in range(5)]
     others = [pairs.pair(i) for i in range(5, 10)]
     assert all(s != t and 0 <= s < 5 for s, t in others) and [t for _, t in others] == list(
         range(5))
+    sources_of_0 = {pairs.pair(i)[0] for i in range(5, len(pairs), 10)}  # odd rounds
+    assert len(sources_of_0) > 1 and 0 not in sources_of_0
 
 
 def test_the_animator_renders_from_the_source_image(trained):
@@ -187,9 +207,12 @@ def test_face_and_hand_keypoint_errors():
     found[HAND_LEFT, 2] = 0  # the left hand not found
     errors = part_keypoint_errors(found, wanted)
     assert errors["keypoint_face_px"] == pytest.approx(3)
-    assert errors["keypoint_hands_px"] == pytest.approx(4)
+    left = wanted[HAND_LEFT, :2]
+    size = np.linalg.norm(left.max(0) - left.min(0))  # what the missed left hand costs
+    assert errors["keypoint_hands_px"] == pytest.approx((4 + size) / 2)
     assert errors["face_hands_found_fraction"] == pytest.approx(2 / 3)
-    assert part_keypoint_errors(None, wanted)["face_hands_found_fraction"] == 0
+    nothing = part_keypoint_errors(None, wanted)
+    assert nothing["face_hands_found_fraction"] == 0 and nothing["keypoint_face_px"] > 10
     body_only = wanted.copy()
     body_only[FACE.start:, 2] = 0
     assert part_keypoint_errors(found, body_only) == {

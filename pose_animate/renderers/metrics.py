@@ -20,9 +20,11 @@ METRICS = {
     "keypoint_body_fraction": "the keypoint distance as a fraction of body height",
     "detected_fraction": "frames where the detector finds the person (higher is better)",
     "keypoint_face_px": "face keypoint distance in px (70 points, those both hold) between the "
-                        "detector run with face and hands on and the wanted face, where both "
-                        "have one (lower is better)",
-    "keypoint_hands_px": "the same over the hands' 2 x 21 points (lower is better)",
+                        "detector run with face and hands on and the wanted face; a face it "
+                        "misses costs the wanted face's size (its box diagonal) (lower is "
+                        "better)",
+    "keypoint_hands_px": "the same per hand over the 2 x 21 hand points, a missed hand costing "
+                         "its size (lower is better)",
     "face_hands_found_fraction": "of the face and hands the wanted pose has, the fraction the "
                                  "detector finds (higher is better)",
     "warping_error": "temporal flicker: mean absolute difference, 0..1, between frame t+1 and "
@@ -75,26 +77,24 @@ MIN_PART_POINTS = 5  # a face or hand with fewer points seen is not there
 def part_keypoint_errors(detected, wanted: np.ndarray) -> dict:
     """Face and hand keypoint distances (see METRICS); all None when the wanted pose has no
     face or hand."""
-    face_px, hand_px, wanted_parts, found = [], [], 0, 0
+    face_px, hand_px, found = [], [], 0
     for name, group in (("face", FACE), ("hand", HAND_LEFT), ("hand", HAND_RIGHT)):
         want = wanted[group, 2] > MIN_CONF
         if want.sum() < MIN_PART_POINTS:
             continue
-        wanted_parts += 1
-        if detected is None:
-            continue
-        both = want & (detected[group, 2] > MIN_CONF)
-        if (detected[group, 2] > MIN_CONF).sum() < MIN_PART_POINTS or not both.any():
-            continue
-        found += 1
-        d = np.linalg.norm(detected[group][both, :2] - wanted[group][both, :2], axis=1)
-        (face_px if name == "face" else hand_px).extend(d.tolist())
-    if not wanted_parts:
-        return {"keypoint_face_px": None, "keypoint_hands_px": None,
-                "face_hands_found_fraction": None}
-    return {"keypoint_face_px": float(np.mean(face_px)) if face_px else None,
+        points = wanted[group][want, :2]
+        cost = float(np.linalg.norm(points.max(0) - points.min(0)))  # a miss: the part's size
+        seen = detected[group, 2] > MIN_CONF if detected is not None else np.zeros_like(want)
+        both = want & seen
+        if seen.sum() >= MIN_PART_POINTS and both.any():
+            found += 1
+            cost = float(np.linalg.norm(detected[group][both, :2] - wanted[group][both, :2],
+                                        axis=1).mean())
+        (face_px if name == "face" else hand_px).append(cost)
+    wanted_parts = len(face_px) + len(hand_px)
+    return {"keypoint_face_px": face_px[0] if face_px else None,
             "keypoint_hands_px": float(np.mean(hand_px)) if hand_px else None,
-            "face_hands_found_fraction": found / wanted_parts}
+            "face_hands_found_fraction": found / wanted_parts if wanted_parts else None}
 
 
 def resize_flow(flow: np.ndarray, hw) -> np.ndarray:

@@ -179,15 +179,18 @@ def mask_priors(people: torch.Tensor, map_hw, size: int) -> torch.Tensor:
         seen = (p[..., 2] > MIN_CONF).float()  # (B, n)
         count = seen.sum(1)
         center = (p[..., :2] * seen[..., None]).sum(1) / count.clamp(min=1)[..., None]
-        # the first two seen points give the direction and the length
-        order = torch.argsort(-seen - torch.arange(len(points), device=p.device) * 1e-3, dim=1)
+        # the first two seen points, in the limb's order, give the direction and the length
+        order = torch.argsort(-seen, dim=1, stable=True)
         a = torch.gather(p[..., :2], 1, order[:, :1, None].expand(-1, 1, 2))[:, 0]
         b = torch.gather(p[..., :2], 1, order[:, 1:2, None].expand(-1, 1, 2))[:, 0]
         axis = b - a
         length2 = (axis ** 2).sum(1)
-        var_par = torch.clamp(length2 / 1.5, min=5 * scale ** 2)
+        var_par = torch.clamp(length2 / 1.5, min=max(1.0, 5 * scale ** 2))
         var_perp = max(1.0, sigma_perp * scale) ** 2
-        unit = axis / length2.clamp(min=1e-6).sqrt()[:, None]
+        # two points in one place: no direction (the seed's angle 0)
+        flat = length2 < 1e-6
+        unit = torch.where(flat[:, None], torch.tensor([1.0, 0.0], device=p.device),
+                           axis / length2.clamp(min=1e-6).sqrt()[:, None])
         dx = xs - center[:, 0, None, None]
         dy = ys - center[:, 1, None, None]
         along = dx * unit[:, 0, None, None] + dy * unit[:, 1, None, None]
@@ -340,7 +343,7 @@ class Discriminator(nn.Module):
         super().__init__()
         layers, cin = [], 3
         for i in range(arch.d_blocks):
-            cout = min(arch.ndf * 2 ** min(i, 3), arch.max_channels)
+            cout = min(arch.ndf * _D_WIDTHS[min(i, len(_D_WIDTHS) - 1)], arch.max_channels)
             layers.append(SNResBlockDown(cin, cout))
             if i == 3:
                 layers.append(SelfAttention(cout))
@@ -349,7 +352,10 @@ class Discriminator(nn.Module):
         self.fc = nn.Linear(cin, 1)
 
     def forward(self, x):
-        return self.fc(F.relu(self.body(x)).mean((2, 3)))
+        return self.fc(self.body(x).mean((2, 3)))
+
+
+_D_WIDTHS = [1, 2, 4, 4, 8, 8, 8]  # the seed's blocks, in multiples of ndf (64: 64 ... 512)
 
 
 # ---- the family's spec, inputs and inference step ------------------------------------------

@@ -20,24 +20,26 @@ PANELS = [("reconstruction", ["G_l1", "G_pyramid", "G_vgg", "G_style"]),
 
 
 class PairDataset(torch.utils.data.Dataset):
-    """(source, target) pairs of training frames. Item i < n has the model's source frame
-    (the one inference uses) as its source and frame i as its target; item n + i has frame i
-    as its target and another training frame as its source, as the seed pairs frames at
-    random, so that the network learns to move an appearance rather than to recall one
-    image. Pairs depend on the index alone (a resumed run sees the same ones)."""
+    """(source, target) pairs of training frames, every training frame a target 2 x ROUNDS
+    times: in even rounds with the model's source frame (the one inference uses) as its
+    source, in odd rounds with another training frame, a different one each round, as the
+    seed pairs frames at random, so that the network learns to move an appearance rather than
+    to recall one image. Pairs depend on the index alone (a resumed run sees the same ones)."""
+
+    ROUNDS = 8
 
     def __init__(self, data, n_train: int, source: int):
         self.data, self.n, self.source = data, n_train, source
         self.map_hw = data.map_hw
 
     def __len__(self):
-        return 2 * self.n
+        return 2 * self.ROUNDS * self.n
 
     def pair(self, i: int) -> tuple[int, int]:
-        target = i % self.n
-        if i < self.n or self.n < 2:
+        round_, target = divmod(i, self.n)
+        if round_ % 2 == 0 or self.n < 2:
             return self.source, target
-        other = (target * 7919 + 104_729) % (self.n - 1)  # any frame but the target
+        other = (target * 7919 + round_ * 104_729) % (self.n - 1)  # any frame but the target
         return other + (other >= target), target
 
     def __getitem__(self, i):
