@@ -151,3 +151,17 @@ def test_warping_error_of_model_baseline_and_real_frames(tmp_path, monkeypatch):
                     result["real_frames"]):
         assert 0 <= metrics["warping_error"] < 1
     assert result["real_frames"]["warping_error"] > 0  # the arms move; zero flow misses them
+
+
+def test_an_upper_body_view_is_scaled_by_its_shoulders_and_nan_stays_out_of_the_json():
+    from pose_animate.renderers.metrics import person_height_px, summary
+
+    person = np.zeros((137, 3), np.float32)
+    person[J["Nose"]] = (50, 20, 0.9)
+    person[J["RShoulder"]], person[J["LShoulder"]] = (40, 40, 0.9), (64, 40, 0.9)
+    assert person_height_px(person) == pytest.approx(4 * 24)  # no ankles: 4 shoulder widths
+    assert keypoint_error(None, person) == (pytest.approx(96), 1.0)
+    person[J["RAnkle"]] = (45, 200, 0.9)
+    assert person_height_px(person) == pytest.approx(180)  # nose to ankle
+    assert summary([{"ssim": float("nan")}, {"ssim": 0.5}])["ssim"] == 0.5
+    assert summary([{"ssim": float("nan")}])["ssim"] is None

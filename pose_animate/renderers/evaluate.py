@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.body import BODY, body_height_px
+from ..core.body import BODY
 from ..core.draw import evenly_spaced
 from ..core.errors import PoseAnimateError
 from ..core.formats import frame_name, read_flo, read_image
@@ -40,7 +40,7 @@ from .data import SubjectData
 from .family import Driving
 from .inference import load_model
 from .metrics import (METRICS, beats, image_metrics, keypoint_error, part_keypoint_errors,
-                      pose_distance, resize_flow, summary, warping_error)
+                      person_height_px, pose_distance, resize_flow, summary, warping_error)
 from .posemap import MIN_CONF
 
 
@@ -120,7 +120,7 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
             images["nearest_neighbour"] = data.image_bgr(nearest)
             images["real"] = data.image_bgr(t)
             novelty.append(pose_distance(train_poses[nearest], data.keypoints[t], penalty)
-                           / body_height_px(data.keypoints[t]))
+                           / person_height_px(data.keypoints[t]))
             for name in names:
                 row = image_metrics(images[name], images["real"], data.mask(t))
                 big = cv2.resize(images[name], (w, h), interpolation=cv2.INTER_CUBIC)
@@ -152,8 +152,7 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
                             "their own keypoints",
                     "subjects": {dataset_dir.name: [heldout[0], heldout[-1]]},
                     "frames": len(heldout),
-                    "nearest_pose_distance_body_fraction":
-                        round(float(np.nanmean(novelty)), 4)},
+                    "nearest_pose_distance_body_fraction": _finite_mean(novelty)},
         "keypoints_compared": f"BODY_25{', face and hands' if with_parts else ''}, detector "
                               f"run on frames scaled to {w}x{h}",
         "metrics": METRICS, "model": model, "baselines": baselines,
@@ -171,6 +170,11 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
              model["warping_error"], b["ssim"], b["psnr"], b["keypoint_px"],
              b["warping_error"], real_warp)
     return Evaluation(record, shown)
+
+
+def _finite_mean(values) -> float | None:
+    values = [v for v in values if np.isfinite(v)]
+    return round(float(np.mean(values)), 4) if values else None
 
 
 class BackwardFlows:

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from ..core.body import BODY, FACE, HAND_LEFT, HAND_RIGHT, body_height_px
+from ..core.body import BODY, FACE, HAND_LEFT, HAND_RIGHT, J, body_height_px
 from .posemap import MIN_CONF
 
 PSNR_IDENTICAL = 100.0
@@ -17,7 +17,8 @@ METRICS = {
     "keypoint_px": "BODY_25 keypoint distance in px between the keypoint stage's detector run "
                    "on the frame and the wanted pose; nobody found = one body height (lower "
                    "is better)",
-    "keypoint_body_fraction": "the keypoint distance as a fraction of body height",
+    "keypoint_body_fraction": "the keypoint distance as a fraction of body height (for an "
+                              "upper-body view, 4 x the shoulder width)",
     "detected_fraction": "frames where the detector finds the person (higher is better)",
     "keypoint_face_px": "face keypoint distance in px (70 points, those both hold) between the "
                         "detector run with face and hands on and the wanted face; a face it "
@@ -58,10 +59,25 @@ def pose_distance(a: np.ndarray, b: np.ndarray, penalty: float) -> float:
     return float((d.sum() + penalty * one.sum()) / (both.sum() + one.sum()))
 
 
+SHOULDERS_PER_HEIGHT = 4.0  # the shoulders' width is about a quarter of a standing height
+
+
+def person_height_px(person: np.ndarray) -> float:
+    """The scale of "a fraction of body height": nose to ankle, or for an upper-body view
+    without ankles SHOULDERS_PER_HEIGHT x the shoulder width; nan without either."""
+    height = body_height_px(person)
+    if np.isfinite(height) and height > 0:
+        return height
+    r, l = person[J["RShoulder"]], person[J["LShoulder"]]
+    if min(r[2], l[2]) > MIN_CONF:
+        return SHOULDERS_PER_HEIGHT * float(np.hypot(*(r[:2] - l[:2])))
+    return float("nan")
+
+
 def keypoint_error(detected, wanted: np.ndarray) -> tuple[float, float]:
     """(pixels, fraction of body height) between detected and wanted BODY_25 points that both
-    hold; nobody detected (or no common point) costs one body height."""
-    height = body_height_px(wanted)
+    hold; nobody detected (or no common point) costs one body height (person_height_px)."""
+    height = person_height_px(wanted)
     if detected is not None:
         both = (detected[BODY, 2] > MIN_CONF) & (wanted[BODY, 2] > MIN_CONF)
         if both.any():
@@ -122,10 +138,11 @@ def warping_error(frame_t: np.ndarray, frame_next: np.ndarray, flow_back: np.nda
 
 
 def summary(rows: list[dict]) -> dict:
-    """Every metric's mean over the rows that have it (None where none has)."""
+    """Every metric's mean over the rows that have it (None where none has; nan counts as
+    not having it, so that the JSON stays plain)."""
     out = {}
     for key in METRICS:
-        values = [r[key] for r in rows if r.get(key) is not None]
+        values = [r[key] for r in rows if r.get(key) is not None and np.isfinite(r[key])]
         out[key] = round(float(np.mean(values)), 4) if values else None
     return out
 

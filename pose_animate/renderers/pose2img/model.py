@@ -14,7 +14,10 @@ target pose, in the seed's four steps:
   layer;
 - spatial transformation: each masked limb layer is warped by its limb's transform;
 - synthesis: a U-Net fuses the warped layers with the target pose into the foreground and its
-  mask, another fills the background layer (its holes where the speaker was), composite.
+  mask, another fills the background layer where the speaker was, composite. The
+  background keeps the source's own pixels where its layer shows the scene (ours: the seed's
+  U-Net redraws all of it, which at CPU training lengths blurs a static studio scene that the
+  nearest-neighbour baseline copies sharp); a moving camera is not modelled.
 
 The seed's point lists index its 122-point subset (core.skeletons.POSE122_FROM); they are
 kept in that indexing here so they read against the seed, and mapped to the pipeline's 137.
@@ -294,7 +297,8 @@ class Pose2Img(nn.Module):
         fg = self.foreground(torch.cat([warped.flatten(1, 2), pose_tgt], 1))
         fg_rgb, fg_mask = torch.tanh(fg[:, :3]), torch.sigmoid(fg[:, 3:4])
         bg_mask = masks[:, :1]
-        bg = torch.tanh(self.background(torch.cat([source * bg_mask, bg_mask, pose_src], 1)))
+        fill = torch.tanh(self.background(torch.cat([source * bg_mask, bg_mask, pose_src], 1)))
+        bg = bg_mask * source + (1 - bg_mask) * fill  # the source's own scene where it shows
         frame = fg_mask * fg_rgb + (1 - fg_mask) * bg
         return {"frame": frame, "masks": masks, "warped": warped, "fg_mask": fg_mask,
                 "background": bg}
