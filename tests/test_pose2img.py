@@ -275,3 +275,9 @@ def test_a_model_of_another_family_is_refused(trained, tmp_path):
     root, _ = trained
     with pytest.raises(PoseAnimateError, match="'pose2img' family where a 'edn' model"):
         load_model(root / "model.pt", "cpu", family="edn")
+
+
+def test_a_longer_run_resumes_from_the_checkpoint(subject, tmp_path):
+    train("pose2img", [subject], tmp_path / "m.pt", tmp_path / "run", cfg(steps=2))
+    record = train("pose2img", [subject], tmp_path / "m.pt", tmp_path / "run", cfg(steps=4))
+    assert record["resumed_from_step"] == 2 and record["steps"] == 4

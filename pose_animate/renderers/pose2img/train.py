@@ -95,15 +95,14 @@ class TrainStep:
         return torch.autocast(self.device.type, dtype=self.amp_dtype,
                               enabled=self.amp_dtype is not None)
 
+    PARTS = ("G", "D", "opt_G", "opt_D")  # what a training checkpoint holds
+
     def state(self) -> dict:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(),
-                "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict()}
+        return {name: getattr(self, name).state_dict() for name in self.PARTS}
 
     def load(self, state: dict) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.opt_G.load_state_dict(state["opt_G"])
-        self.opt_D.load_state_dict(state["opt_D"])
+        for name in self.PARTS:
+            getattr(self, name).load_state_dict(state[name])
 
     def weights(self) -> dict:
         return self.G.state_dict()
