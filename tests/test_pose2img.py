@@ -281,3 +281,29 @@ def test_a_longer_run_resumes_from_the_checkpoint(subject, tmp_path):
     train("pose2img", [subject], tmp_path / "m.pt", tmp_path / "run", cfg(steps=2))
     record = train("pose2img", [subject], tmp_path / "m.pt", tmp_path / "run", cfg(steps=4))
     assert record["resumed_from_step"] == 2 and record["steps"] == 4
+
+
+def test_the_seeds_real_frame_gives_layers_where_its_limbs_are(realdata):
+    """The seed's real (3, 137) OpenPose frame at the model's size: every cluster has its
+    points, each wrist's pixel belongs to its forearm or hand layer and the nose's to the
+    head, and a frame of the seed's gesture file gives every limb a finite transform of a
+    plausible scale."""
+    from pose_animate.keypoints.gestures import read_gestures, read_pose137
+
+    folder = realdata / "upper_body"
+    source = read_pose137(folder / "pose2img_source_keypoints137.npy").people[0]
+    hw = (72, 128)  # the 1280 x 720 frame at 128 px
+    person = model.to_map(source, (720, 1280), hw)
+    maps = model.heatmaps(torch.from_numpy(person)[None], hw, size=128)
+    assert (maps.flatten(2).amax(2) > 0.5).all()  # all 13 clusters are there
+    layers = model.mask_priors(torch.from_numpy(person)[None], hw, size=128)[0].argmax(0)
+    at = lambda name: int(layers[int(round(person[J[name], 1])), int(round(person[J[name], 0]))])
+    assert at("Nose") == 1  # the head (layer 0 is the background)
+    assert at("RWrist") in (4, 7) and at("LWrist") in (6, 8)
+    gestures = read_gestures(folder / "pose2img_driving_gestures.npz",
+                             neck=source[J["Neck"], :2]).people
+    target = model.to_map(gestures[100], (720, 1280), hw)
+    ms = model.limb_transforms(person, target)
+    assert np.isfinite(ms).all()
+    scales = np.hypot(ms[:, 0, 0], ms[:, 1, 0])
+    assert ((scales > 0.5) & (scales < 2)).all()
