@@ -70,8 +70,9 @@ class TrainStep:
         self.cfg, self.device = settings, device
         arch = model.Architecture(**spec["arch"])
         self.G, self.D = model.Pose2Img(arch), model.Discriminator(arch)
-        self.G.to(device)
-        self.D.to(device)
+        self.nets = [self.G, self.D]  # what the step calls (bench/bench_gpu.py compiles them)
+        for net in self.nets:
+            net.to(device)
         betas = (0.5, 0.999)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=settings["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=settings["lr"] / 2, betas=betas)
