@@ -286,22 +286,32 @@ class Pose2Img(nn.Module):
     def forward(self, source, source_pose, target_pose, transforms) -> dict:
         """`source` (B, 3, H, W); poses (B, 137, 3) in the model's pixels; `transforms`
         (B, N_LIMBS, 2, 3). Returns the frame and the intermediate layers."""
+        return self.synthesize(self.decompose(source, source_pose), target_pose, transforms)
+
+    def decompose(self, source, source_pose) -> dict:
+        """What depends on the source alone (inference makes it once): its soft layer masks
+        and its background, filled where the speaker was."""
         hw, size = source.shape[-2:], self.arch.size
         pose_src = heatmaps(source_pose, hw, size)
-        pose_tgt = heatmaps(target_pose, hw, size)
         logits = mask_priors(source_pose, hw, size) + self.segment(
             torch.cat([source, pose_src], 1))
         masks = torch.softmax(logits, 1)  # (B, 1 + L, H, W)
-        layers = masks[:, 1:, None] * source[:, None]
-        warped = warp_layers(layers, transforms)  # (B, L, 3, H, W)
-        fg = self.foreground(torch.cat([warped.flatten(1, 2), pose_tgt], 1))
-        fg_rgb, fg_mask = torch.tanh(fg[:, :3]), torch.sigmoid(fg[:, 3:4])
         bg_mask = masks[:, :1]
         fill = torch.tanh(self.background(torch.cat([source * bg_mask, bg_mask, pose_src], 1)))
         bg = bg_mask * source + (1 - bg_mask) * fill  # the source's own scene where it shows
-        frame = fg_mask * fg_rgb + (1 - fg_mask) * bg
-        return {"frame": frame, "masks": masks, "warped": warped, "fg_mask": fg_mask,
+        return {"layers": masks[:, 1:, None] * source[:, None], "masks": masks,
                 "background": bg}
+
+    def synthesize(self, decomposed: dict, target_pose, transforms) -> dict:
+        """The target frame from the source's layers moved by the limb transforms."""
+        bg = decomposed["background"]
+        warped = warp_layers(decomposed["layers"], transforms)  # (B, L, 3, H, W)
+        pose_tgt = heatmaps(target_pose, bg.shape[-2:], self.arch.size)
+        fg = self.foreground(torch.cat([warped.flatten(1, 2), pose_tgt], 1))
+        fg_rgb, fg_mask = torch.tanh(fg[:, :3]), torch.sigmoid(fg[:, 3:4])
+        frame = fg_mask * fg_rgb + (1 - fg_mask) * bg
+        return {"frame": frame, "masks": decomposed["masks"], "warped": warped,
+                "fg_mask": fg_mask, "background": bg}
 
 
 class SNResBlockDown(nn.Module):
@@ -422,7 +432,9 @@ class Animator:
         self.source_np = np.asarray(extras["source_image"], np.float32)
         self.source = torch.from_numpy(self.source_np)[None].to(device)
         self.source_pose = to_map(extras["source_keypoints"], self.frame_hw, self.map_hw)
-        self._source_pose_t = torch.from_numpy(self.source_pose)[None].to(device)
+        with torch.no_grad():  # the source's layers and background, the same for every frame
+            self._source = self.G.decompose(
+                self.source, torch.from_numpy(self.source_pose)[None].to(device))
 
     def reset(self) -> None:
         """No temporal chain: each frame is made from the source image alone."""
@@ -431,17 +443,13 @@ class Animator:
     def frame(self, driving: Driving) -> np.ndarray:
         target = to_map(driving.person, self.frame_hw, self.map_hw)
         transforms = torch.from_numpy(limb_transforms(self.source_pose, target))[None]
-        out = self.G(self.source, self._source_pose_t,
-                     torch.from_numpy(target)[None].to(self.device), transforms.to(self.device))
+        out = self.G.synthesize(self._source, torch.from_numpy(target)[None].to(self.device),
+                                transforms.to(self.device))
         return tensor_layout_to_image(out["frame"][0].float().cpu().numpy())
 
     def views(self) -> dict:
         return {"source": tensor_layout_to_image(self.source_np)}
 
-    @torch.no_grad()
     def blank(self) -> np.ndarray:
         """A frame with nobody: the background the model fills in behind the source speaker."""
-        pose = self._source_pose_t
-        out = self.G(self.source, pose, pose, torch.from_numpy(
-            limb_transforms(self.source_pose, self.source_pose))[None].to(self.device))
-        return tensor_layout_to_image(out["background"][0].float().cpu().numpy())
+        return tensor_layout_to_image(self._source["background"][0].float().cpu().numpy())
