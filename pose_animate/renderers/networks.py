@@ -6,6 +6,8 @@
 - `MultiscaleDiscriminator`: PatchGAN discriminators at several scales, each returning its
   intermediate features for the feature-matching loss;
 - the LSGAN and feature-matching losses;
+- `pyramid_l1`: the L1 of two frames at 1/2, 1/4 and 1/8, the stand-in for the perceptual
+  loss without VGG weights;
 - `VGG19Loss`: the perceptual loss, built only from a local weights file (nothing is downloaded;
   torchvision is not needed: the layer layout is torchvision's `vgg19().features`);
 - `conv_flops`: the convolutions' cost of a forward pass (benchmarks count FLOPs with it).
@@ -163,6 +165,14 @@ class VGG19Loss(nn.Module):
     def forward(self, fake, real):
         return self.perceptual_and_style(fake, real, style=False)[0]
 
+    def features(self, img) -> list:
+        """The five slices' outputs (relu1_1 ... relu5_1) of a frame in -1..1 BGR."""
+        x, out = self._prep(img), []
+        for block in self.slices:
+            x = block(x)
+            out.append(x)
+        return out
+
     def perceptual_and_style(self, fake, real, style: bool = True):
         """(perceptual loss, style loss: the MSE of the layers' Gram matrices, normalised by
         each layer's size; 0 without `style`)."""
@@ -174,6 +184,15 @@ class VGG19Loss(nn.Module):
             if style:
                 style_loss = style_loss + F.mse_loss(_gram(x), _gram(y.detach()))
         return loss, style_loss
+
+
+def pyramid_l1(fake: torch.Tensor, real: torch.Tensor, levels: int = 3) -> torch.Tensor:
+    """Mean L1 of the two frames at 1/2, 1/4 ... 1/2**levels of their size."""
+    loss = fake.new_zeros(())
+    for _ in range(levels):
+        fake, real = F.avg_pool2d(fake, 2), F.avg_pool2d(real, 2)
+        loss = loss + (fake - real).abs().mean()
+    return loss / levels
 
 
 def _gram(features: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,14 @@ def model_size(frame_hw, size: int, multiple: int) -> tuple[int, int]:
             max(multiple, int(round(w * scale / multiple)) * multiple))
 
 
+def to_map(person: np.ndarray, frame_hw, map_hw) -> np.ndarray:
+    """(137, 3) keypoints in frame pixels -> the model's pixels, confidence kept."""
+    out = np.array(person, np.float32)
+    out[:, 0] *= map_hw[1] / frame_hw[1]
+    out[:, 1] *= map_hw[0] / frame_hw[0]
+    return out
+
+
 def has_person(person: np.ndarray) -> bool:
     return bool(np.any(person[BODY, 2] > MIN_CONF))
 

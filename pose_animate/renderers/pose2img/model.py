@@ -45,7 +45,7 @@ from ...core.errors import PoseAnimateError
 from ...core.skeletons import (POSE2IMG_KP_VAR_ROOT, POSE2IMG_MASK_SIGMA_PERP, POSE2IMG_SIZE,
                                POSE122_FROM)
 from ..family import Driving
-from ..posemap import MIN_CONF, tensor_layout_to_image
+from ..posemap import MIN_CONF, tensor_layout_to_image, to_map
 
 
 
@@ -106,14 +106,6 @@ def preset(name: str) -> Architecture:
 
 
 # ---- the pose inputs (numpy for the transforms, torch for the maps) -----------------------
-
-def to_map(person: np.ndarray, frame_hw, map_hw) -> np.ndarray:
-    """(137, 3) keypoints in frame pixels -> the model's pixels, confidence kept."""
-    out = np.array(person, np.float32)
-    out[:, 0] *= map_hw[1] / frame_hw[1]
-    out[:, 1] *= map_hw[0] / frame_hw[0]
-    return out
-
 
 def _similarity(dst: np.ndarray, src: np.ndarray) -> np.ndarray | None:
     """The least-squares similarity (x' = a x - b y + tx, y' = b x + a y + ty) taking the

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ..device import autocast_dtype
-from ..networks import VGG19Loss
+from ..networks import VGG19Loss, pyramid_l1
 from ..posemap import tensor_layout_to_image
 from . import model
 
@@ -50,15 +50,6 @@ class PairDataset(torch.utils.data.Dataset):
         item = {"source": d.image(s), "target": d.image(t), "source_pose": kp_s,
                 "target_pose": kp_t, "transforms": model.limb_transforms(kp_s, kp_t)}
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in item.items()}
-
-
-def pyramid_l1(fake: torch.Tensor, real: torch.Tensor, levels: int = 3) -> torch.Tensor:
-    """Mean L1 of the two frames at 1/2, 1/4 ... 1/2**levels of their size."""
-    loss = fake.new_zeros(())
-    for _ in range(levels):
-        fake, real = F.avg_pool2d(fake, 2), F.avg_pool2d(real, 2)
-        loss = loss + (fake - real).abs().mean()
-    return loss / levels
 
 
 class TrainStep:
