@@ -86,11 +86,7 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
     train_poses = data.keypoints[:n_train]
     flows = BackwardFlows(dataset_dir, valid_dir, data.map_hw)
     names = ("model", "nearest_neighbour")
-    # One pass, holding only the previous frame of each stream (the warping error) and the
-    # frames shown: memory stays flat in the number of held-out frames.
-    rows = {name: [] for name in names}
-    warps = {name: [] for name in (*names, "real")}
-    previous, shown_at, shown = {}, set(evenly_spaced(len(heldout), n_shown)), []
+    shown_at, shown = set(evenly_spaced(len(heldout), n_shown)), []
     novelty, surface = [], []
     predicts_surface = hasattr(animator, "iuv") and data.iuv(heldout[0]) is not None
     h, w = data.frame_hw
@@ -101,11 +97,7 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
         part_keypoint_errors(None, data.keypoints[t])["face_hands_found_fraction"] is not None
         for t in heldout)
     with contextlib.ExitStack() as stack:
-        # A detector per stream: mediapipe's tracking mode follows one video at a time.
-        detectors = {name: stack.enter_context(keypoint_detector(keypoints_settings))
-                     for name in names}
-        part_detectors = {name: stack.enter_context(keypoint_detector(keypoints_settings, True))
-                          for name in names} if with_parts else {}
+        streams = Streams(names, keypoints_settings, with_parts, data.frame_hw, stack)
         for i, t in enumerate(progress(heldout, total=len(heldout), desc="held-out frames")):
             if data.keypoints[t, BODY, 2].max() <= MIN_CONF:
                 raise PoseAnimateError(
@@ -121,30 +113,15 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
             images["real"] = data.image_bgr(t)
             novelty.append(pose_distance(train_poses[nearest], data.keypoints[t], penalty)
                            / person_height_px(data.keypoints[t]))
-            for name in names:
-                row = image_metrics(images[name], images["real"], data.mask(t))
-                big = cv2.resize(images[name], (w, h), interpolation=cv2.INTER_CUBIC)
-                found = detectors[name].detect(big)
-                row["keypoint_px"], row["keypoint_body_fraction"] = keypoint_error(
-                    found, data.keypoints[t])
-                row["detected_fraction"] = float(found is not None)
-                if with_parts:
-                    row.update(part_keypoint_errors(part_detectors[name].detect(big),
-                                                    data.keypoints[t]))
-                rows[name].append(row)
-            flow = flows.into(t - 1) if i > 0 else None
-            for name, img in images.items():
-                if flow is not None:
-                    warps[name].append({"warping_error": warping_error(previous[name], img,
-                                                                       *flow)})
-                previous[name] = img
+            streams.add(images, data.keypoints[t], data.mask(t),
+                        flows.into(t - 1) if i > 0 else None)
             if i in shown_at:
                 shown.append({"frame": t, "real": images["real"],
                               "nearest_neighbour": images["nearest_neighbour"],
                               "model": images["model"]})
-    summaries = {name: summary(rows[name] + warps[name]) for name in names}
+    summaries = {name: summary(streams.rows(name)) for name in names}
     model, baselines = summaries.pop("model"), summaries
-    real_warp = summary(warps["real"])["warping_error"]
+    real_warp = summary(streams.rows("real"))["warping_error"]
     record = {
         "family": state["family"], "name": state["name"], "scope": "subject",
         "model_file": str(model_path), "size": list(data.map_hw),
@@ -170,6 +147,49 @@ def evaluate(model_path, dataset_dir, cache_dir, keypoints_settings: dict, *, va
              model["warping_error"], b["ssim"], b["psnr"], b["keypoint_px"],
              b["warping_error"], real_warp)
     return Evaluation(record, shown)
+
+
+class Streams:
+    """Scores image streams (the model's, the baselines') frame by frame against one video's
+    real frames, in one pass that holds only each stream's previous frame (the warping
+    error): image metrics, keypoint distance through the keypoint stage's detector (one per
+    stream: mediapipe's tracking mode follows one video at a time) on the frame scaled to
+    `frame_hw`, face and hands with `with_parts`, and the warping error of every stream and
+    of the real frames ("real")."""
+
+    def __init__(self, names, keypoints_settings: dict, with_parts: bool, frame_hw,
+                 stack: contextlib.ExitStack):
+        self.names, self.frame_hw = tuple(names), tuple(frame_hw)
+        self.detectors = {name: stack.enter_context(keypoint_detector(keypoints_settings))
+                          for name in names}
+        self.part_detectors = {
+            name: stack.enter_context(keypoint_detector(keypoints_settings, True))
+            for name in names} if with_parts else {}
+        self._rows = {name: [] for name in (*names, "real")}
+        self._previous = {}
+
+    def add(self, images: dict, wanted: np.ndarray, mask, flow) -> None:
+        """One frame: `images` {stream: BGR image at the model's size, "real": the real
+        frame}, the `wanted` (137, 3) keypoints in frame pixels, the person `mask` (or None),
+        the real video's (backward flow, valid) into this frame (None for a first frame)."""
+        h, w = self.frame_hw
+        for name in self.names:
+            row = image_metrics(images[name], images["real"], mask)
+            big = cv2.resize(images[name], (w, h), interpolation=cv2.INTER_CUBIC)
+            found = self.detectors[name].detect(big)
+            row["keypoint_px"], row["keypoint_body_fraction"] = keypoint_error(found, wanted)
+            row["detected_fraction"] = float(found is not None)
+            if self.part_detectors:
+                row.update(part_keypoint_errors(self.part_detectors[name].detect(big), wanted))
+            self._rows[name].append(row)
+        for name, img in images.items():
+            if flow is not None and name in self._previous:
+                self._rows[name].append(
+                    {"warping_error": warping_error(self._previous[name], img, *flow)})
+            self._previous[name] = img
+
+    def rows(self, name: str) -> list[dict]:
+        return self._rows[name]
 
 
 def _finite_mean(values) -> float | None:
