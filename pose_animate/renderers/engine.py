@@ -35,12 +35,15 @@ from .distributed import Ranks, launch, world_size
 from .edn import model as edn_model
 from .edn import train as edn_train
 from .families import family as declared
+from .gfla import model as gfla_model
+from .gfla import train as gfla_train
 from .pose2img import model as pose2img_model
 from .pose2img import train as pose2img_train
 
 # Per family: (its model module, its training step).
 TRAINING = {"edn": (edn_model, edn_train.TrainStep), "d2g": (d2g_model, d2g_train.TrainStep),
-            "pose2img": (pose2img_model, pose2img_train.TrainStep)}
+            "pose2img": (pose2img_model, pose2img_train.TrainStep),
+            "gfla": (gfla_model, gfla_train.TrainStep)}
 
 
 def seed_all(seed: int) -> None:

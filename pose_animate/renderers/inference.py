@@ -9,10 +9,12 @@ from . import checkpoint
 from .device import pick_device
 from .d2g import model as d2g_model
 from .edn import model as edn_model
+from .gfla import model as gfla_model
 from .pose2img import model as pose2img_model
 
 # per family: its model module
-MODELS = {"edn": edn_model, "d2g": d2g_model, "pose2img": pose2img_model}
+MODELS = {"edn": edn_model, "d2g": d2g_model, "pose2img": pose2img_model,
+          "gfla": gfla_model}
 
 
 def load_model(model_path, device: str = "auto", family: str | None = None):
