@@ -83,7 +83,7 @@ rule gesture_keypoints:
 rule normalize_pose:
     input:
         driving=driving_keypoints,
-        target="results/subjects/{target}/openpose_json",
+        target=lambda wc: f"{person_folder(wc.target)}/openpose_json",
     output:
         keypoints=directory("results/normalized/{target}__{driving}/openpose_json"),
         record="results/normalized/{target}__{driving}/normalize.json",

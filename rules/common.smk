@@ -12,6 +12,7 @@ from pose_animate.appearance.sam2_masks import check_sam2
 from pose_animate.densepose.detectron2_backend import check_files
 from pose_animate.keypoints.programs import PROGRAMS, check_program
 from pose_animate.keypoints.rtmlib_backend import check_models
+from pose_animate.renderers.evaluate_dataset import PARTS as DATASET_EVAL_PARTS
 from pose_animate.renderers.families import FAMILIES, driving_name, plan_models
 
 try:
@@ -42,6 +43,12 @@ try:
         (m["family"], m["name"]): m
         for m in plan_models(config, SUBJECTS.index, source=_source)
     }
+    # (family, target, driving name) -> the render entry
+    RENDERS = {
+        (r["family"], r["target"], driving_name(r)): r for r in config["renders"]
+    }
+    # photos animated by renders (image:), by their target name (image-{stem})
+    IMAGE_SOURCES = {r["target"]: r["image"] for r in config["renders"] if "image" in r}
     # gesture files that drive renders, by the name their render goes by (gestures-{stem})
     GESTURES = {driving_name(r): r for r in config["renders"] if "gestures" in r}
     # (layout, subject or dataset) -> the export's plan: its subjects by role, its parts
@@ -217,15 +224,55 @@ def model_inputs(wildcards):
 
 def evaluate_inputs(wildcards):
     """The model, the parts of the held-out data it reads, the masks (L1 inside the person),
-    and the backward flow with its validity (temporal warping error)."""
+    and the backward flow with its validity (temporal warping error). A model learnt from a
+    dataset is evaluated on its test subjects, with what its baselines read too (DensePose
+    parts and the background plate)."""
+    plan = MODELS[(wildcards.family, wildcards.name)]
+    model = f"results/models/{wildcards.family}/{wildcards.name}/model.pt"
+    if plan["scope"] == "dataset":
+        test = plan["test"]
+        return {
+            "model": model,
+            "parts": [
+                f"results/subjects/{s}/{part}"
+                for s in test
+                for part in DATASET_EVAL_PARTS + ("flow_inv",)
+            ],
+            "valid": [f"results/work/{s}/flow_valid" for s in test],
+        }
     subject = wildcards.name
     return {
-        "model": f"results/models/{wildcards.family}/{wildcards.name}/model.pt",
+        "model": model,
         "parts": model_parts(wildcards.family, [subject]),
         "masks": f"results/subjects/{subject}/mask",
         "flow": f"results/subjects/{subject}/flow_inv",
         "valid": f"results/work/{subject}/flow_valid",
     }
+
+
+def render_model(wildcards):
+    """The model a render uses: the target's own, or (a family learnt from a dataset) the
+    model of the render's dataset."""
+    render = RENDERS[(wildcards.family, wildcards.target, wildcards.driving)]
+    name = render["dataset"] if "dataset" in render else wildcards.target
+    return f"results/models/{wildcards.family}/{name}/model.pt"
+
+
+def person_folder(name):
+    """Where a render's target has its frames and keypoints: a subject's dataset folder, or
+    the folder made of a photo (renders with image:)."""
+    if name in IMAGE_SOURCES:
+        return f"results/sources/{name}"
+    return f"results/subjects/{name}"
+
+
+def render_source(wildcards):
+    """The person a family learnt from a dataset animates: the target's frames and keypoints
+    (none for a subject's renderer)."""
+    if FAMILIES[wildcards.family].scope != "dataset":
+        return []
+    folder = person_folder(wildcards.target)
+    return [f"{folder}/frames", f"{folder}/openpose_json"]
 
 
 def export_plan(wildcards):

@@ -66,6 +66,28 @@ rule pretrain_transg:
         "../workflow/scripts/pretrain_transg.py"
 
 
+rule source_image:
+    input:
+        image=lambda wc: IMAGE_SOURCES[wc.source],
+    output:
+        frames=directory("results/sources/{source}/frames"),
+        keypoints=directory("results/sources/{source}/openpose_json"),
+        record="results/work/sources/{source}/source.json",
+    log:
+        "logs/source_image/{source}.log",
+    benchmark:
+        "benchmarks/source_image/{source}.tsv"
+    conda:
+        "../envs/vision.yaml"
+    wildcard_constraints:
+        source="image-[^/]+",
+    params:
+        cfg=config["frames"],
+        keypoints_cfg=config["keypoints"],
+    script:
+        "../workflow/scripts/source_image.py"
+
+
 rule evaluate:
     input:
         unpack(evaluate_inputs),
@@ -96,7 +118,8 @@ rule evaluate:
         cfg=config["evaluate"],
         keypoints_cfg=config["keypoints"],
         device=lambda wc: config["families"][wc.family]["device"],
-        folder=lambda wc: f"results/subjects/{wc.name}",
+        scope=lambda wc: MODELS[(wc.family, wc.name)]["scope"],
+        folders=lambda wc: subject_folders(MODELS[(wc.family, wc.name)]["test"]),
         cache_dir=lambda wc: f"results/work/models/{wc.family}/{wc.name}/cache",
     script:
         "../workflow/scripts/evaluate.py"
@@ -104,7 +127,9 @@ rule evaluate:
 
 rule render:
     input:
-        model="results/models/{family}/{target}/model.pt",
+        model=render_model,
+        # the person animated, for a family learnt from a dataset (gfla)
+        source=render_source,
         keypoints="results/normalized/{target}__{driving}/openpose_json",
         driving_frames=driving_video("frames"),
         driving_record=driving_video("record"),
@@ -135,6 +160,7 @@ rule render:
         device=lambda wc: config["families"][wc.family]["device"],
         # a gesture file's frame rate (a driving subject's is its video's)
         fps=lambda wc: GESTURES[wc.driving]["fps"] if wc.driving in GESTURES else None,
+        source_frame=lambda wc: RENDERS[(wc.family, wc.target, wc.driving)]["source_frame"],
     script:
         "../workflow/scripts/render.py"
 

@@ -21,7 +21,8 @@ speech-driven Pose2Img seed rescales poses: by the ratio of the two videos' medi
 widths about the neck, the driving video's median neck moved onto the target's,
 x' = neck_t + s (x - neck_s). `mode: auto` (default) takes the feet where both videos show
 them (ankles and head in at least 5 frames) and the shoulders otherwise, saying so; `feet`
-and `shoulders` force one.
+and `shoulders` force one. A target of fewer than 5 frames (a source photo: one) gives its
+statistics from all of them.
 
 Bone-length retargeting (option): before the global step, each BODY_25 bone of the driving
 skeleton is scaled to the target's proportions (bone / body size), keeping every joint angle;
@@ -182,14 +183,16 @@ def normalize_pair(driving: np.ndarray, target: np.ndarray, *, retarget: bool = 
     if mode in ("auto", "feet"):
         try:
             source = ankle_statistics(driving, name=driving_name, path=driving_path)
-            goal = ankle_statistics(target, name=target_name, path=target_path)
+            goal = ankle_statistics(target, name=target_name, path=target_path,
+                                    min_frames=min(5, len(target)))
         except PoseAnimateError as exc:
             if mode == "feet":
                 raise
             why = f"feet not seen ({exc.problem})"
     if mode == "shoulders" or why:
         source = shoulder_statistics(driving, name=driving_name, path=driving_path)
-        goal = shoulder_statistics(target, name=target_name, path=target_path)
+        goal = shoulder_statistics(target, name=target_name, path=target_path,
+                                   min_frames=min(5, len(target)))
         out, scale = normalize_by_shoulders(driving, source, goal)
         used, depth = "shoulders", False
         if why:

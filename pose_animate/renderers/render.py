@@ -14,6 +14,7 @@ of the comparison.
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -35,6 +36,22 @@ class Rendering:
     """The record (render.json) and the comparison frames kept for the QA stills."""
     record: dict
     stills: list[tuple[int, np.ndarray]] = field(default_factory=list)
+
+
+def read_source(frames_dir, keypoints_dir, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(BGR image, (137, 3) keypoints) of frame `index` of a subject, the reference image a
+    family such as gfla animates; a frame with nobody in it is refused."""
+    frames = FrameSequence(frames_dir)
+    if not 0 <= index < len(frames):
+        raise PoseAnimateError(f"source frame {index} of {len(frames)}.", path=frames_dir,
+                               fix=f"give the render a source_frame from 0 to {len(frames) - 1}.")
+    person = read_openpose_folder(keypoints_dir, len(frames))[index]
+    if not has_person(person):
+        raise PoseAnimateError(f"nobody was found in source frame {index}.",
+                               path=Path(frames_dir) / frame_name(index),
+                               fix="pick a source_frame with the person in it (its keypoints "
+                                   "in results/qa/<subject>/ show where).")
+    return frames.read(index), person
 
 
 def fill_missing(seq: np.ndarray, policy: str) -> list:
@@ -71,12 +88,22 @@ def _fit_height(img: np.ndarray, height: int) -> np.ndarray:
 
 
 def render_driving(model_path, keypoints_dir, driving_frames_dir, frames_dir, iuv_dir, video_path,
-                   compare_path, settings: dict, *, fps: float, device: str = "auto") -> Rendering:
+                   compare_path, settings: dict, *, fps: float, device: str = "auto",
+                   source=None) -> Rendering:
     """Render normalized driving keypoints onto the model's subject; `settings` is the
     config's `render` section (missing, stills). `iuv_dir` stays empty for families that
     predict no IUV. `driving_frames_dir` is None for motion without a video (a gesture file):
-    the comparison then starts at the skeleton."""
+    the comparison then starts at the skeleton. `source` is, for families that animate a
+    reference image (gfla), the (frames folder, keypoints folder, frame index) of the person
+    animated; the driving keypoints are in its frames' pixels."""
     state, animator = load_model(model_path, device)
+    if getattr(animator, "NEEDS_SOURCE", False):
+        if source is None:
+            raise PoseAnimateError(f"a {state['family']} model animates a reference image, and "
+                                   "the render gives none.", path=model_path,
+                                   fix="render it through a renders: entry with target: (the "
+                                       "subject animated) and source_frame:.")
+        animator.set_source(*read_source(*source))
     seq = read_openpose_folder(keypoints_dir)
     if len(seq) == 0:
         raise PoseAnimateError("no keypoint files to render.", path=keypoints_dir,

@@ -5,9 +5,12 @@ from pose_animate.renderers.render import render_driving
 
 with stage_job(snakemake, "render") as job:
     record = job.optional("driving_record")  # none for a gesture file
+    # the person animated, for a family learnt from a dataset: (frames, keypoints, frame)
+    given = list(getattr(job.input, "source", []))
+    source = (*given, job.params.source_frame) if given else None
     rendering = render_driving(job.input.model, job.input.keypoints,
                                job.optional("driving_frames"), job.output.frames,
                                job.output.iuv, job.output.video, job.output.compare,
                                job.settings, fps=read_fps(record) if record else job.params.fps,
-                               device=job.params.device)
+                               device=job.params.device, source=source)
     job.save(rendering.record, stills=render_stills(rendering.stills))
