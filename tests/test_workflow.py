@@ -219,6 +219,26 @@ def test_the_pose2img_test_config_trains_evaluates_and_renders_a_gesture_file(de
         demo_run, "-n", "--configfile", "p2i.yaml").stdout)]  # everything up to date
 
 
+def test_the_gfla_test_config_trains_on_a_dataset_and_animates_a_person_it_never_saw(
+        demo_run):
+    """gfla learnt from the two demo figures, evaluated on a third against both baselines,
+    and the third animated by the driving figure from its first frame."""
+    snakemake(demo_run, "--cores", "2", "--configfile", "config/gfla.yaml")
+    results = demo_run / "results"
+    record = json.loads((results / "eval" / "gfla" / "trio.json").read_text())
+    assert record["scope"] == "dataset" and list(record["subjects"]) == ["demo_third"]
+    assert set(record["baselines"]) == {"source_copy", "piecewise_affine"}
+    assert record["model"]["warping_error"] is not None
+    trained = json.loads((results / "models" / "gfla" / "trio" / "train.json").read_text())
+    assert trained["subjects"] == ["demo_target", "demo_driving"]
+    render = results / "renders" / "gfla" / "demo_third__demo_driving"
+    assert (render / "compare.mp4").stat().st_size > 0
+    assert json.loads((render / "render.json").read_text())["frames"] == 12
+    assert (results / "qa" / "trio" / "gfla" / "eval_frames.jpg").exists()
+    assert not [rule for rule, _ in planned_jobs(snakemake(
+        demo_run, "-n", "--configfile", "config/gfla.yaml").stdout)]  # everything up to date
+
+
 def test_the_import_test_config_builds_dataset_folders_from_imported_keypoints(tmp_path):
     """.test/config/import.yaml as users run it: its inputs generated, then the workflow."""
     work = tmp_path / "import"
