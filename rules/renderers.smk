@@ -77,10 +77,10 @@ rule source_image:
         "logs/source_image/{source}.log",
     benchmark:
         "benchmarks/source_image/{source}.tsv"
-    conda:
-        "../envs/vision.yaml"
     wildcard_constraints:
         source="image-[^/]+",
+    conda:
+        "../envs/vision.yaml"
     params:
         cfg=config["frames"],
         keypoints_cfg=config["keypoints"],
@@ -160,7 +160,9 @@ rule render:
         device=lambda wc: config["families"][wc.family]["device"],
         # a gesture file's frame rate (a driving subject's is its video's)
         fps=lambda wc: GESTURES[wc.driving]["fps"] if wc.driving in GESTURES else None,
-        source_frame=lambda wc: RENDERS[(wc.family, wc.target, wc.driving)]["source_frame"],
+        source_frame=lambda wc: RENDERS[(wc.family, wc.target, wc.driving)][
+            "source_frame"
+        ],
     script:
         "../workflow/scripts/render.py"
 
