@@ -780,7 +780,9 @@ class Bench:
             render.render_driving(self.models[family], driving / "openpose_json",
                                   driving / "frames", dest / "frames", dest / "iuv",
                                   dest / "video.mp4", dest / "compare.mp4", settings("render"),
-                                  fps=25.0, device=device)
+                                  fps=25.0, device=device,
+                                  # the reference a dataset family (gfla) animates
+                                  source=(driving / "frames", driving / "openpose_json", 0))
         return time.perf_counter() - started
 
     def agree(self, family: str) -> None:
@@ -859,6 +861,9 @@ class Bench:
                 read_openpose_folder(driving / "openpose_json"), "hold") if p is not None]
             if not poses:
                 return
+            if getattr(animator, "NEEDS_SOURCE", False):
+                animator.set_source(*render.read_source(driving / "frames",
+                                                        driving / "openpose_json", 0))
             animator.reset()
             animator.frame(Driving(poses[0]))
             started = time.perf_counter()
