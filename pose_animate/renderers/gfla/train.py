@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from ...core.errors import PoseAnimateError
 from ..device import autocast_dtype
 from ..networks import VGG19Loss, pyramid_l1
-from ..posemap import has_person, tensor_layout_to_image
+from ..posemap import draw_pose, has_person, tensor_layout_to_image
+from ..step import PartsStep
 from . import model
 
 LOSSES = ["G_l1", "G_pyramid", "G_vgg", "G_style", "G_correct", "G_reg", "G_gan", "D_real",
@@ -42,13 +43,12 @@ class WindowDataset(torch.utils.data.Dataset):
 
     def __init__(self, datas: list, frames: int):
         self.datas, self.frames = datas, frames
-        self.items = []
+        self.items, self.refs = [], []
         for s, d in enumerate(datas):
             seen = np.array([has_person(p) for p in d.keypoints])
-            for t in range(1, d.n - frames + 1):
-                if seen[t - 1:t + frames].all():
-                    self.items.append((s, t))
-        self.refs = [np.flatnonzero([has_person(p) for p in d.keypoints]) for d in datas]
+            self.refs.append(np.flatnonzero(seen))
+            self.items += [(s, t) for t in range(1, d.n - frames + 1)
+                           if seen[t - 1:t + frames].all()]
 
     def __len__(self):
         return len(self.items)
@@ -59,7 +59,7 @@ class WindowDataset(torch.utils.data.Dataset):
         r = int(refs[(i * 7919 + 104_729) % len(refs)])
 
         def pose(k):
-            return model.pose_map(d.keypoints[k], d.frame_hw, d.map_hw)
+            return draw_pose(d.keypoints[k], d.frame_hw, d.map_hw)
 
         window = range(t, t + self.frames)
         item = {"ref": d.image(r), "ref_pose": pose(r), "before": d.image(t - 1),
@@ -90,7 +90,7 @@ def correctness(source: torch.Tensor, target: torch.Tensor, flow: torch.Tensor) 
     return (1 - similarity / best.clamp(min=1e-3)).clamp(min=0).mean()
 
 
-class TrainStep:
+class TrainStep(PartsStep):
     """Networks, optimizers and one optimisation step of the family."""
 
     LOSSES, PANELS = LOSSES, PANELS
@@ -136,20 +136,6 @@ class TrainStep:
     def images(batch) -> int:
         return batch["frames"].shape[0] * batch["frames"].shape[1]
 
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=self.amp_dtype,
-                              enabled=self.amp_dtype is not None)
-
-    def state(self) -> dict:
-        return {name: getattr(self, name).state_dict() for name in self.PARTS}
-
-    def load(self, state: dict) -> None:
-        for name in self.PARTS:
-            getattr(self, name).load_state_dict(state[name])
-
-    def weights(self) -> dict:
-        return self.G.state_dict()
-
     def _features(self, image: torch.Tensor) -> dict:
         """The correctness features of a frame at each attention level."""
         if self.vgg is None:
@@ -166,8 +152,8 @@ class TrainStep:
         start = b["start_from_ref"].view(-1, 1, 1, 1)
         prev = (start * ref + (1 - start) * b["before"],
                 start * ref_pose + (1 - start) * b["before_pose"])
-        prev_real = prev[0]
         ref_feats = self._features(ref)
+        prev_feats = self._features(prev[0])  # then each real frame's, fetched once
         fakes, reals = [], []
         totals = {k: zero for k in ("G_l1", "G_pyramid", "G_vgg", "G_style", "G_correct",
                                     "G_reg")}
@@ -176,7 +162,7 @@ class TrainStep:
                 real, pose = b["frames"][:, j], b["poses"][:, j]
                 out = self.G(ref, ref_pose, *prev, pose)
                 fake = out["frame"].float()
-                real_feats, prev_feats = self._features(real), self._features(prev_real)
+                real_feats = self._features(real)
                 totals["G_l1"] = totals["G_l1"] + (fake - real).abs().mean()
                 if self.vgg is not None:
                     vgg, style = self.vgg.perceptual_and_style(fake, real)
@@ -193,7 +179,7 @@ class TrainStep:
                         flow_ref, kernel) + model.affine_residual(flow_prev, kernel)
                 fakes.append(fake)
                 reals.append(real)
-                prev, prev_real = (fake.detach(), pose), real
+                prev, prev_feats = (fake.detach(), pose), real_feats
             n = len(fakes)
             losses = {k: v / n for k, v in totals.items()}
             g_gan = zero

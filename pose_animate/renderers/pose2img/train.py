@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from ..device import autocast_dtype
 from ..networks import VGG19Loss, pyramid_l1
 from ..posemap import tensor_layout_to_image
+from ..step import PartsStep
 from . import model
 
 LOSSES = ["G_l1", "G_pyramid", "G_vgg", "G_style", "G_gan", "D_real", "D_fake"]
@@ -52,7 +53,7 @@ class PairDataset(torch.utils.data.Dataset):
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in item.items()}
 
 
-class TrainStep:
+class TrainStep(PartsStep):
     """Networks, optimizers and one optimisation step of the family."""
 
     LOSSES, PANELS = LOSSES, PANELS
@@ -83,21 +84,7 @@ class TrainStep:
     def images(batch) -> int:
         return batch["target"].shape[0]
 
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=self.amp_dtype,
-                              enabled=self.amp_dtype is not None)
-
     PARTS = ("G", "D", "opt_G", "opt_D")  # what a training checkpoint holds
-
-    def state(self) -> dict:
-        return {name: getattr(self, name).state_dict() for name in self.PARTS}
-
-    def load(self, state: dict) -> None:
-        for name in self.PARTS:
-            getattr(self, name).load_state_dict(state[name])
-
-    def weights(self) -> dict:
-        return self.G.state_dict()
 
     def step(self, batch) -> dict:
         cfg = self.cfg
