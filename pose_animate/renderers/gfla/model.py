@@ -342,10 +342,6 @@ def build(spec: dict) -> GFLA:
     return GFLA(architecture(spec))
 
 
-def pose_map(person, frame_hw, map_hw) -> np.ndarray:
-    return draw_pose(person, frame_hw, map_hw)
-
-
 class Animator:
     """The trained generator animating one reference image (`set_source`), frame by frame,
     each made from the reference and the frame before (the reference at the start). Its
@@ -373,7 +369,7 @@ class Animator:
         self.frame_hw = tuple(image_bgr.shape[:2])
         self.ref_image = image_to_tensor_layout(image_bgr, self.map_hw)
         self._ref = (self._tensor(self.ref_image),
-                     self._tensor(pose_map(person, self.frame_hw, self.map_hw)))
+                     self._tensor(draw_pose(person, self.frame_hw, self.map_hw)))
         self._ref_feats = self.G.encode_source(self._ref[0])
         self.reset()
 
@@ -386,7 +382,7 @@ class Animator:
 
     @torch.no_grad()
     def frame(self, driving: Driving) -> np.ndarray:
-        target = self._tensor(pose_map(driving.person, self.frame_hw, self.map_hw))
+        target = self._tensor(draw_pose(driving.person, self.frame_hw, self.map_hw))
         out = self.G(*self._ref, *self._prev, target, ref_feats=self._ref_feats)["frame"]
         self._prev = (out, target)
         return tensor_layout_to_image(out[0].float().cpu().numpy())
