@@ -862,8 +862,10 @@ class Bench:
             if not poses:
                 return
             if getattr(animator, "NEEDS_SOURCE", False):
-                animator.set_source(*render.read_source(driving / "frames",
-                                                        driving / "openpose_json", 0))
+                animator.set_source(*render.read_source(
+                    driving / "frames", driving / "openpose_json", 0,
+                    *(p if p.exists() else None for p in (driving / "densepose",
+                                                          driving / "bg.jpg"))))
             animator.reset()
             animator.frame(Driving(poses[0]))
             started = time.perf_counter()

@@ -267,12 +267,14 @@ def person_folder(name):
 
 
 def render_source(wildcards):
-    """The person a family learnt from a dataset animates: the target's frames and keypoints
-    (none for a subject's renderer)."""
+    """The person a family learnt from a dataset animates: the target's frames and keypoints,
+    and a subject's DensePose parts and plate (a photo has none; none of it for a subject's
+    renderer)."""
     if FAMILIES[wildcards.family].scope != "dataset":
         return []
     folder = person_folder(wildcards.target)
-    return [f"{folder}/frames", f"{folder}/openpose_json"]
+    extra = [] if wildcards.target in IMAGE_SOURCES else ["densepose", "bg.jpg"]
+    return [f"{folder}/{part}" for part in ["frames", "openpose_json", *extra]]
 
 
 def export_plan(wildcards):

@@ -78,3 +78,15 @@ def piecewise_affine(image: np.ndarray, parts: np.ndarray, source: np.ndarray,
         where = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST) > 127
         out[where] = moved[where]
     return out
+
+
+def inpainted_plate(image: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """A background plate made of one frame: `image` (BGR) with its person (the DensePose
+    `parts`, widened by a few pixels for the soft edge) filled in from the scene around it.
+    What the piecewise-affine warp goes over when there is no subject plate (a photo)."""
+    body = (parts > 0).astype(np.uint8)
+    if not body.any():
+        return image.copy()
+    radius = max(2, round(min(image.shape[:2]) / 64))
+    hole = cv2.dilate(body, np.ones((2 * radius + 1,) * 2, np.uint8))
+    return cv2.inpaint(image, hole * 255, radius, cv2.INPAINT_TELEA)

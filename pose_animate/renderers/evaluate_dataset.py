@@ -118,7 +118,7 @@ def _score_subject(animator, data: SubjectData, keypoints_settings: dict, valid_
     ref_pose = to_map(data.keypoints[ref], data.frame_hw, map_hw)
     parts = np.rint(data.iuv(ref)[0] * 24).astype(np.uint8)
     plate = tensor_layout_to_image(data.background)
-    animator.set_source(reference, ref_pose)
+    animator.set_source(reference, ref_pose, parts, plate)  # what the baseline has
     flows = BackwardFlows(data.folder, valid_dir, map_hw)
     with_parts = bool(keypoints_settings["face_hands"]) and any(
         part_keypoint_errors(None, data.keypoints[t])["face_hands_found_fraction"] is not None

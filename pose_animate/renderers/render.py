@@ -22,7 +22,8 @@ import numpy as np
 from ..core.atomic import atomic_dir
 from ..core.draw import draw_skeleton, evenly_spaced
 from ..core.errors import PoseAnimateError
-from ..core.formats import frame_name, read_openpose_folder, write_image, write_iuv
+from ..core.formats import (frame_name, read_image, read_iuv, read_openpose_folder, write_image,
+                            write_iuv)
 from ..core.frameseq import FrameSequence
 from ..core.runlog import log, progress
 from ..core.videoio import VideoWriter
@@ -38,9 +39,11 @@ class Rendering:
     stills: list[tuple[int, np.ndarray]] = field(default_factory=list)
 
 
-def read_source(frames_dir, keypoints_dir, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """(BGR image, (137, 3) keypoints) of frame `index` of a subject, the reference image a
-    family such as gfla animates; a frame with nobody in it is refused."""
+def read_source(frames_dir, keypoints_dir, index: int, densepose_dir=None,
+                plate_path=None) -> tuple:
+    """(BGR image, (137, 3) keypoints, DensePose parts or None, background plate or None) of
+    frame `index` of a subject, the reference image a family such as gfla animates (a photo
+    has no parts or plate); a frame with nobody in it is refused."""
     frames = FrameSequence(frames_dir)
     if not 0 <= index < len(frames):
         raise PoseAnimateError(f"source frame {index} of {len(frames)}.", path=frames_dir,
@@ -51,7 +54,9 @@ def read_source(frames_dir, keypoints_dir, index: int) -> tuple[np.ndarray, np.n
                                path=Path(frames_dir) / frame_name(index),
                                fix="pick a source_frame with the person in it (its keypoints "
                                    "in results/qa/<subject>/ show where).")
-    return frames.read(index), person
+    parts = read_iuv(Path(densepose_dir) / frame_name(index))[0] if densepose_dir else None
+    plate = read_image(plate_path) if plate_path else None
+    return frames.read(index), person, parts, plate
 
 
 def fill_missing(seq: np.ndarray, policy: str) -> list:
@@ -94,8 +99,9 @@ def render_driving(model_path, keypoints_dir, driving_frames_dir, frames_dir, iu
     config's `render` section (missing, stills). `iuv_dir` stays empty for families that
     predict no IUV. `driving_frames_dir` is None for motion without a video (a gesture file):
     the comparison then starts at the skeleton. `source` is, for families that animate a
-    reference image (gfla), the (frames folder, keypoints folder, frame index) of the person
-    animated; the driving keypoints are in its frames' pixels."""
+    reference image (gfla), the (frames folder, keypoints folder, frame index[, densepose
+    folder, background plate]) of the person animated (read_source); the driving keypoints
+    are in its frames' pixels."""
     state, animator = load_model(model_path, device)
     if getattr(animator, "NEEDS_SOURCE", False):
         if source is None:

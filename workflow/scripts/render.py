@@ -5,9 +5,10 @@ from pose_animate.renderers.render import render_driving
 
 with stage_job(snakemake, "render") as job:
     record = job.optional("driving_record")  # none for a gesture file
-    # the person animated, for a family learnt from a dataset: (frames, keypoints, frame)
     given = list(getattr(job.input, "source", []))
-    source = (*given, job.params.source_frame) if given else None
+    # the person a family learnt from a dataset animates: its frames and keypoints, then a
+    # subject's densepose and plate (a photo has none)
+    source = (*given[:2], job.params.source_frame, *given[2:]) if given else None
     rendering = render_driving(job.input.model, job.input.keypoints,
                                job.optional("driving_frames"), job.output.frames,
                                job.output.iuv, job.output.video, job.output.compare,

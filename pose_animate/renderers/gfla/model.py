@@ -16,10 +16,15 @@ itself at the start of a video) and the target pose:
   `--kernel_size=2=5,3=3`;
 - target image generator: an encoder of the target pose down to 1/16, a decoder that at
   levels 3 and 2 blends its features with the attended features of both images, then up to
-  the frame. Ours: its last layer also gives a mask of where the reference, warped at full
-  resolution by the finest flow, shows through (the seed decodes every pixel from quarter
-  resolution features, which blurs the static scene that the source-copy baseline keeps
-  sharp).
+  the frame.
+Ours, where the seed decodes every pixel from quarter-resolution features (blurring what a
+classical warp keeps sharp): the flow estimator and the target encoder also read the
+classical prior, the reference's DensePose parts moved by their bones' affine transforms over
+a background plate (renderers.baselines.piecewise_affine: the subject's plate, or for a photo
+the reference with its person inpainted); and the last layer gives, besides colour, softmax
+weights blending the generated colour, the reference warped at full resolution by the finest
+flow, and that prior. The network starts near the prior and learns what it gets wrong
+(joints, self-occlusion, parts the keypoints miss, the soft edges).
 Poses are the pipeline's label maps (renderers.posemap.draw_pose: one channel per BODY_25 bone,
 the face and each hand), not the seed's 18 Gaussian heatmaps: bones carry their direction.
 
@@ -29,14 +34,18 @@ ngf 64, channels capped at 512, two residual blocks).
 
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ...core.errors import PoseAnimateError
+from ...densepose.skeleton import skeleton_iuv
+from ..baselines import inpainted_plate, piecewise_affine
 from ..family import Driving
-from ..posemap import POSE_CHANNELS, draw_pose, image_to_tensor_layout, tensor_layout_to_image
+from ..posemap import (POSE_CHANNELS, draw_pose, image_to_tensor_layout, tensor_layout_to_image,
+                       to_map)
 
 LEVELS = (3, 2)  # the attention levels, coarse to fine (level l: 1/2**l of the frame)
 N_DOWN = 4  # the target encoder's downsamplings (to 1/16)
@@ -175,7 +184,7 @@ class FlowEstimator(nn.Module):
 
     def __init__(self, arch: Architecture):
         super().__init__()
-        cin = N_SOURCES * (3 + POSE_CHANNELS) + POSE_CHANNELS
+        cin = N_SOURCES * (3 + POSE_CHANNELS) + POSE_CHANNELS + 3  # and the prior
         chs = [_ch(arch, i + 1, arch.flow_ngf) for i in range(N_DOWN)]  # levels 1..N_DOWN
         self.downs = nn.ModuleList(_down(a, b) for a, b in zip([cin] + chs[:-1], chs))
         self.ups, self.fuse, self.heads = nn.ModuleList(), nn.ModuleList(), nn.ModuleDict()
@@ -250,25 +259,31 @@ class GFLA(nn.Module):
         self.flow = FlowEstimator(arch)
         self.source = SourceEncoder(arch)
         chs = [_ch(arch, i) for i in range(N_DOWN + 1)]
-        self.stem = nn.Sequential(nn.Conv2d(POSE_CHANNELS, chs[0], 7, 1, 3), _norm(chs[0]),
-                                  nn.LeakyReLU(0.2, True))
+        self.stem = nn.Sequential(nn.Conv2d(POSE_CHANNELS + 3, chs[0], 7, 1, 3),
+                                  _norm(chs[0]), nn.LeakyReLU(0.2, True))
         self.downs = nn.ModuleList(_down(chs[i], chs[i + 1]) for i in range(N_DOWN))
         self.blocks = nn.Sequential(*[ResBlock(chs[-1]) for _ in range(arch.n_blocks)])
         self.ups = nn.ModuleList(_up(chs[i + 1], chs[i]) for i in reversed(range(N_DOWN)))
         self.attn = nn.ModuleDict({str(level): Attention(chs[level], kernel)
                                    for level, kernel in zip(LEVELS, arch.kernels)})
-        self.out = nn.Conv2d(chs[0], 4, 7, 1, 3)  # colour, and where the reference shows
+        # colour, and the blending logits of (generated, reference warped, prior): the prior
+        # first weighs about 0.8
+        self.out = nn.Conv2d(chs[0], 6, 7, 1, 3)
+        with torch.no_grad():
+            self.out.bias[5] += 2.0
 
     def encode_source(self, image) -> dict:
         return self.source(image)
 
-    def forward(self, ref, ref_pose, prev, prev_pose, target_pose, ref_feats=None) -> dict:
-        """`ref_feats`: encode_source(ref), when the caller keeps it (a render's fixed
-        reference). Returns the frame, and per level the flows and blending weights."""
-        heads = self.flow(torch.cat([ref, ref_pose, prev, prev_pose, target_pose], 1))
+    def forward(self, ref, ref_pose, prev, prev_pose, target_pose, prior, ref_feats=None) -> dict:
+        """`prior`: the reference's piecewise-affine warp to the target pose (see above);
+        `ref_feats`: encode_source(ref), when the caller keeps it (a render's fixed
+        reference). Returns the frame, per level the flows and blending weights, and the
+        output's blending weights of (generated, reference warped, prior)."""
+        heads = self.flow(torch.cat([ref, ref_pose, prev, prev_pose, target_pose, prior], 1))
         feats = [self.encode_source(ref) if ref_feats is None else ref_feats,
                  self.encode_source(prev)]
-        x = self.stem(target_pose)
+        x = self.stem(torch.cat([target_pose, prior], 1))
         for down in self.downs:
             x = down(x)
         x = self.blocks(x)
@@ -278,15 +293,13 @@ class GFLA(nn.Module):
             if level in LEVELS:
                 x, flows[level], blends[level] = self.attn[str(level)](
                     x, [f[level] for f in feats], heads[level])
-        # Ours: the reference itself, warped at full resolution by the finest level's flow,
-        # where the output's own mask says it shows (the static scene, a face seen before):
-        # the decoder's features are a quarter of the frame's resolution there.
         out = self.out(x)
         flow = F.interpolate(flows[min(LEVELS)][0], size=ref.shape[2:], mode="bilinear",
                              align_corners=False)
-        shows = torch.sigmoid(out[:, 3:])
-        frame = shows * warp(ref, flow) + (1 - shows) * torch.tanh(out[:, :3])
-        return {"frame": frame, "flows": flows, "blends": blends, "shows": shows}
+        blend = torch.softmax(out[:, 3:], 1)
+        frame = (blend[:, :1] * torch.tanh(out[:, :3]) + blend[:, 1:2] * warp(ref, flow)
+                 + blend[:, 2:] * prior)
+        return {"frame": frame, "flows": flows, "blends": blends, "blend": blend}
 
 
 class Discriminators(nn.Module):
@@ -363,11 +376,22 @@ class Animator:
         return torch.from_numpy(np.ascontiguousarray(array, np.float32))[None].to(self.device)
 
     @torch.no_grad()
-    def set_source(self, image_bgr: np.ndarray, person: np.ndarray) -> None:
+    def set_source(self, image_bgr: np.ndarray, person: np.ndarray, parts=None,
+                   plate=None) -> None:
         """The reference: a BGR image and its (137, 3) keypoints in its pixels; driving poses
-        are then in the same pixels (a driving video normalized into its body frame)."""
+        are then in the same pixels (a driving video normalized into its body frame).
+        `parts` (H, W, 0..24) and `plate` (BGR), in the image's pixels, are its subject's
+        DensePose parts and background plate; without them (a photo) they are made of the
+        image: the skeleton IUV of its keypoints, the image with its person inpainted."""
         self.frame_hw = tuple(image_bgr.shape[:2])
+        h, w = self.map_hw
         self.ref_image = image_to_tensor_layout(image_bgr, self.map_hw)
+        self._ref_bgr = tensor_layout_to_image(self.ref_image)
+        self._ref_person = to_map(person, self.frame_hw, self.map_hw)
+        self._parts = (skeleton_iuv(self._ref_person, self.map_hw)[0] if parts is None else
+                       cv2.resize(parts, (w, h), interpolation=cv2.INTER_NEAREST))
+        self._plate = (inpainted_plate(self._ref_bgr, self._parts) if plate is None else
+                       cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA))
         self._ref = (self._tensor(self.ref_image),
                      self._tensor(draw_pose(person, self.frame_hw, self.map_hw)))
         self._ref_feats = self.G.encode_source(self._ref[0])
@@ -380,10 +404,17 @@ class Animator:
                                    fix="name the render's source subject (target:).")
         self._prev = self._ref
 
+    def prior(self, person: np.ndarray) -> np.ndarray:
+        """The classical prior of the reference posed as `person` (keypoints in the
+        reference's pixels), BGR at the model's size."""
+        return piecewise_affine(self._ref_bgr, self._parts, self._ref_person,
+                                to_map(person, self.frame_hw, self.map_hw), self._plate)
+
     @torch.no_grad()
     def frame(self, driving: Driving) -> np.ndarray:
         target = self._tensor(draw_pose(driving.person, self.frame_hw, self.map_hw))
-        out = self.G(*self._ref, *self._prev, target, ref_feats=self._ref_feats)["frame"]
+        prior = self._tensor(image_to_tensor_layout(self.prior(driving.person), self.map_hw))
+        out = self.G(*self._ref, *self._prev, target, prior, ref_feats=self._ref_feats)["frame"]
         self._prev = (out, target)
         return tensor_layout_to_image(out[0].float().cpu().numpy())
 

@@ -22,8 +22,9 @@ import torch.nn.functional as F
 
 from ...core.errors import PoseAnimateError
 from ..device import autocast_dtype
+from ..baselines import inpainted_plate, piecewise_affine
 from ..networks import VGG19Loss, pyramid_l1
-from ..posemap import draw_pose, has_person, tensor_layout_to_image
+from ..posemap import draw_pose, has_person, image_to_tensor_layout, tensor_layout_to_image, to_map
 from ..step import PartsStep
 from . import model
 
@@ -39,11 +40,15 @@ _VGG_AT_LEVEL = {2: 2, 3: 3}
 class WindowDataset(torch.utils.data.Dataset):
     """Per item: a window of `frames` consecutive frames of one train subject, every frame
     with a person, its reference frame (another frame of the subject with a person, fixed by
-    the index, so a resumed run sees the same items) and the real frame before the window."""
+    the index, so a resumed run sees the same items), the real frame before the window, and
+    per frame the model's prior: the reference's piecewise-affine warp to the frame's pose
+    over the subject's plate, or, one item in four, over the reference with its person
+    inpainted (what a photo gives when animated)."""
 
     def __init__(self, datas: list, frames: int):
         self.datas, self.frames = datas, frames
         self.items, self.refs = [], []
+        self.plates = [tensor_layout_to_image(d.background) for d in datas]
         for s, d in enumerate(datas):
             seen = np.array([has_person(p) for p in d.keypoints])
             self.refs.append(np.flatnonzero(seen))
@@ -61,11 +66,20 @@ class WindowDataset(torch.utils.data.Dataset):
         def pose(k):
             return draw_pose(d.keypoints[k], d.frame_hw, d.map_hw)
 
+        def keypoints(k):
+            return to_map(d.keypoints[k], d.frame_hw, d.map_hw)
+
         window = range(t, t + self.frames)
+        ref_bgr = d.image_bgr(r)
+        parts = np.rint(d.iuv(r)[0] * 24).astype(np.uint8)
+        plate = inpainted_plate(ref_bgr, parts) if i % 4 == 3 else self.plates[s]
+        priors = [piecewise_affine(ref_bgr, parts, keypoints(r), keypoints(k), plate)
+                  for k in window]
         item = {"ref": d.image(r), "ref_pose": pose(r), "before": d.image(t - 1),
                 "before_pose": pose(t - 1), "start_from_ref": np.float32(i % 2 == 0),
                 "frames": np.stack([d.image(k) for k in window]),
-                "poses": np.stack([pose(k) for k in window])}
+                "poses": np.stack([pose(k) for k in window]),
+                "priors": np.stack([image_to_tensor_layout(p, d.map_hw) for p in priors])}
         return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in item.items()}
 
 
@@ -160,7 +174,7 @@ class TrainStep(PartsStep):
         with self._autocast():
             for j in range(b["frames"].shape[1]):
                 real, pose = b["frames"][:, j], b["poses"][:, j]
-                out = self.G(ref, ref_pose, *prev, pose)
+                out = self.G(ref, ref_pose, *prev, pose, b["priors"][:, j])
                 fake = out["frame"].float()
                 real_feats = self._features(real)
                 totals["G_l1"] = totals["G_l1"] + (fake - real).abs().mean()
