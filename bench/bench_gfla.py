@@ -67,6 +67,8 @@ def main(argv=None):
     test_real = {name(args.test_video): args.test_video.resolve()}
     work = (args.work or REPO / "bench" / "out" / "gfla").resolve()
     work.mkdir(parents=True, exist_ok=True)
+    if not (work / "config").exists():  # the defaults (config/config.yaml) the Snakefile reads
+        (work / "config").symlink_to(REPO / "config")
     config = workflow_config(train_real, test_real, args.steps)
     (work / "bench_gfla.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     figures = [*config["demo"]["figures"], "demo_driving"]  # the last from config/config.yaml

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pose_animate.core.body import J, N_POINTS, PART
-from pose_animate.renderers.baselines import bone_transform, piecewise_affine
+from pose_animate.renderers.baselines import bone_transform, inpainted_plate, piecewise_affine
 from pose_animate.renderers.metrics import image_metrics
 
 
@@ -65,3 +65,23 @@ def test_on_the_demo_figure_it_beats_copying_the_first_frame():
         copy.append(image_metrics(first.image, frame.image)["l1"])
         warp.append(image_metrics(warped, frame.image)["l1"])
     assert np.mean(warp) < 0.8 * np.mean(copy), (np.mean(warp), np.mean(copy))
+
+
+def test_the_inpainted_plate_fills_the_person_from_the_scene_and_keeps_the_rest():
+    """A grey-gradient scene with a red 'person': the plate has no red where the person was
+    and is the image itself away from it; the image is not modified."""
+    scene = np.repeat(np.linspace(40, 200, 64, dtype=np.float32)[None, :, None], 64, 0)
+    image = np.repeat(scene, 3, 2).astype(np.uint8)
+    parts = np.zeros((64, 64), np.uint8)
+    parts[20:44, 26:38] = PART["torso_front"]
+    image[parts > 0] = (0, 0, 255)
+    before = image.copy()
+    plate = inpainted_plate(image, parts)
+    assert np.array_equal(image, before)
+    inside = plate[parts > 0].astype(int)
+    assert (inside[:, 2] - inside[:, 1]).max() < 40  # grey, not red
+    assert np.abs(inside[:, 0] - scene[parts > 0][:, 0]).mean() < 25  # the gradient continued
+    far = np.ones((64, 64), bool)
+    far[14:50, 20:44] = False
+    assert np.array_equal(plate[far], image[far])
+    assert np.array_equal(inpainted_plate(image, np.zeros_like(parts)), image)  # nobody

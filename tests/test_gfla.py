@@ -17,10 +17,12 @@ from pose_animate.renderers import evaluate as evaluate_module
 from pose_animate.renderers.engine import load_data, train
 from pose_animate.renderers.evaluate_dataset import evaluate_dataset
 from pose_animate.renderers.families import plan_models
+from pose_animate.renderers.baselines import inpainted_plate, piecewise_affine
 from pose_animate.renderers.family import Driving
 from pose_animate.renderers.gfla import model
 from pose_animate.renderers.gfla.train import WindowDataset, colour_patches, correctness
 from pose_animate.renderers.inference import load_model
+from pose_animate.renderers.posemap import tensor_layout_to_image, to_map
 from pose_animate.renderers.render import render_driving
 from stick_figure import make_subject_folder, stick_pose
 
@@ -105,6 +107,38 @@ def test_windows_skip_frames_without_a_person_and_references_are_fixed(tmp_path)
     first, again = windows[3], windows[3]
     assert torch.equal(first["ref"], again["ref"])
     assert first["frames"].shape == (2, 3, 64, 64) and first["poses"].shape[1] == 27
+    assert first["priors"].shape == (2, 3, 64, 64)
+
+
+def test_the_prior_is_the_piecewise_affine_warp_over_the_plate_or_the_inpainted_reference(
+        tmp_path):
+    folder = make_subject_folder(tmp_path / "s", n_frames=8, size=64)
+    (data,) = load_data("gfla", [folder], cfg(), tmp_path / "cache")
+    windows = WindowDataset([data, data], frames=2)
+    plate = tensor_layout_to_image(data.background)
+    for i in (0, 3):  # item 3 (one in four) goes over the reference inpainted
+        item, (_, t) = windows[i], windows.items[i]
+        ref_bgr = tensor_layout_to_image(item["ref"].numpy())
+        ref_t = next(r for r in range(data.n) if np.array_equal(data.image_bgr(r), ref_bgr))
+        parts = np.rint(data.iuv(ref_t)[0] * 24).astype(np.uint8)
+        over = plate if i != 3 else inpainted_plate(ref_bgr, parts)
+        wanted = piecewise_affine(ref_bgr, parts, to_map(data.keypoints[ref_t], data.frame_hw,
+                                                         data.map_hw),
+                                  to_map(data.keypoints[t + 1], data.frame_hw, data.map_hw),
+                                  over)
+        got = tensor_layout_to_image(item["priors"][1].numpy())
+        assert np.abs(got.astype(int) - wanted).max() <= 1
+
+
+def test_an_untrained_generator_starts_near_its_prior():
+    torch.manual_seed(0)
+    net = model.GFLA(model.preset("tiny")).eval()
+    x = [torch.rand(1, c, 64, 64) * 2 - 1 for c in (3, 27, 3, 27, 27, 3)]
+    with torch.no_grad():
+        out = net(*x)
+    assert out["blend"].shape == (1, 3, 64, 64)
+    assert out["blend"][:, 2].mean() > 0.6  # the prior's weight
+    assert (out["frame"] - x[5]).abs().mean() < 0.5 * (x[0] - x[5]).abs().mean()
 
 
 def test_the_tiny_preset_learns_from_a_dataset_of_people(trained):
@@ -164,7 +198,8 @@ def test_render_animates_the_reference_frame(trained, people, tmp_path):
     rendering = render_driving(root / "model.pt", keypoints, None, out / "frames", out / "iuv",
                                out / "video.mp4", out / "compare.mp4",
                                settings("render", stills=2), fps=12, device="cpu",
-                               source=(test / "frames", test / "openpose_json", 0))
+                               source=(test / "frames", test / "openpose_json", 0,
+                                       test / "densepose", test / "bg.jpg"))
     assert rendering.record["frames"] == 6 and rendering.record["frames_without_person"] == 1
     assert len(list((out / "frames").glob("*.png"))) == 6
     # skeleton | reference | result
