@@ -248,6 +248,10 @@ class SubjectData:
             return None
         return np.asarray(self._array("iuv", self._iuv_path)[t], np.float32).transpose(2, 0, 1)
 
+    def part_index(self, t: int) -> np.ndarray:
+        """(H, W) uint8 0..24: frame t's DensePose part of each pixel (the I channel)."""
+        return np.rint(self.iuv(t)[0] * 24).astype(np.uint8)
+
     def flow_back(self, t: int) -> np.ndarray:
         """(2, H, W) float32: where each pixel of frame t+1 was in frame t (flow_inv/t)."""
         flow = self._array("flowback", self._flow_path)[t]

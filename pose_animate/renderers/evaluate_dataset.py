@@ -18,8 +18,6 @@ frame and its own model / baselines / real_frames summaries.
 import contextlib
 from pathlib import Path
 
-import numpy as np
-
 from ..core.draw import evenly_spaced
 from ..core.errors import PoseAnimateError
 from ..core.runlog import log, progress
@@ -116,7 +114,7 @@ def _score_subject(animator, data: SubjectData, keypoints_settings: dict, valid_
     map_hw = data.map_hw
     reference = data.image_bgr(ref)
     ref_pose = to_map(data.keypoints[ref], data.frame_hw, map_hw)
-    parts = np.rint(data.iuv(ref)[0] * 24).astype(np.uint8)
+    parts = data.part_index(ref)
     plate = tensor_layout_to_image(data.background)
     animator.set_source(reference, ref_pose, parts, plate)  # what the baseline has
     flows = BackwardFlows(data.folder, valid_dir, map_hw)

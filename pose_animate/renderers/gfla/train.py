@@ -71,12 +71,13 @@ class WindowDataset(torch.utils.data.Dataset):
 
         window = range(t, t + self.frames)
         ref_bgr = d.image_bgr(r)
-        parts = np.rint(d.iuv(r)[0] * 24).astype(np.uint8)
+        parts = d.part_index(r)
         plate = inpainted_plate(ref_bgr, parts) if i % 4 == 3 else self.plates[s]
         priors = [piecewise_affine(ref_bgr, parts, keypoints(r), keypoints(k), plate)
                   for k in window]
-        item = {"ref": d.image(r), "ref_pose": pose(r), "before": d.image(t - 1),
-                "before_pose": pose(t - 1), "start_from_ref": np.float32(i % 2 == 0),
+        item = {"ref": image_to_tensor_layout(ref_bgr, d.map_hw), "ref_pose": pose(r),
+                "before": d.image(t - 1), "before_pose": pose(t - 1),
+                "start_from_ref": np.float32(i % 2 == 0),
                 "frames": np.stack([d.image(k) for k in window]),
                 "poses": np.stack([pose(k) for k in window]),
                 "priors": np.stack([image_to_tensor_layout(p, d.map_hw) for p in priors])}
